@@ -1,0 +1,228 @@
+// Package engine wires Orqestra together: store, queue, realtime node,
+// dispatcher and HTTP API. It is the one place that builds them.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/orqestra/orqestra/internal/access"
+	"github.com/orqestra/orqestra/internal/config"
+	"github.com/orqestra/orqestra/internal/delivery"
+	"github.com/orqestra/orqestra/internal/dispatch"
+	"github.com/orqestra/orqestra/internal/httpapi"
+	"github.com/orqestra/orqestra/internal/ratelimit"
+	"github.com/orqestra/orqestra/internal/realtime"
+	"github.com/orqestra/orqestra/internal/store"
+)
+
+// Engine is a running Orqestra node.
+type Engine struct {
+	Config     config.Config
+	Store      *store.Store
+	Hub        *realtime.Hub
+	Queue      *delivery.Queue
+	Committer  *dispatch.Committer
+	Dispatcher *dispatch.Dispatcher
+	Keys       *access.Directory
+	Tokens     *realtime.Tokens
+	API        *httpapi.Server
+
+	log     *slog.Logger
+	handler http.Handler
+	stop    context.CancelFunc
+	bg      chan struct{}
+}
+
+// New builds an engine from cfg: it opens and migrates the database and
+// prepares every component, without serving yet.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, err error) {
+	e := &Engine{Config: cfg, log: log}
+	defer func() {
+		if err != nil {
+			e.closeStore()
+		}
+	}()
+	if e.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	secret, err := e.secret(ctx, "token_secret", cfg.TokenSecret)
+	if err != nil {
+		return nil, err
+	}
+	if e.Tokens, err = realtime.NewTokens([]byte(secret), nil); err != nil {
+		return nil, err
+	}
+
+	worker := delivery.NewWorker(e.Store, delivery.OutboxOnly{Outbox: &delivery.Outbox{Store: e.Store, Now: time.Now}},
+		cfg.DeliveryMaxAttempts, log, nil)
+	if e.Queue, err = delivery.NewQueue(e.Store, worker, delivery.QueueConfig{Workers: cfg.DeliveryWorkers}, log); err != nil {
+		return nil, err
+	}
+	e.Keys = access.NewDirectory(e.Store, cfg.CacheTTL, nil)
+
+	var api *httpapi.Server
+	if e.Hub, err = realtime.NewHub(realtime.Config{
+		HistorySize: cfg.HistorySize,
+		HistoryTTL:  cfg.HistoryTTL,
+		CheckOrigin: func(r *http.Request) bool { return api.CheckOrigin(r) },
+	}, e.Tokens, log); err != nil {
+		return nil, err
+	}
+	e.Committer = dispatch.NewCommitter(e.Store, e.Queue, 0, log)
+	e.Dispatcher = dispatch.New(dispatch.Config{
+		Store: e.Store, Committer: e.Committer, Publisher: e.Hub, TemplateTTL: cfg.CacheTTL, Log: log,
+	})
+	api = httpapi.NewServer(httpapi.Deps{
+		Log:         log,
+		Store:       e.Store,
+		Keys:        e.Keys,
+		Limiter:     ratelimit.NewMemory(nil),
+		Dispatcher:  e.Dispatcher,
+		Tokens:      e.Tokens,
+		Realtime:    e.Hub.WebsocketHandler(),
+		CORSOrigins: cfg.CORSOrigins,
+		Health:      func(ctx context.Context) error { return e.Store.Read.PingContext(ctx) },
+		Extra:       e.extraRoutes(),
+	})
+	e.API = api
+	e.handler = api
+	return e, nil
+}
+
+// secret returns the configured value, or the one kept in the database
+// (generated on first start).
+func (e *Engine) secret(ctx context.Context, name, configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("engine: generate %s: %w", name, err)
+	}
+	return e.Store.EnsureSetting(ctx, name, base64.RawStdEncoding.EncodeToString(b[:]))
+}
+
+// Handler is the engine's HTTP handler.
+func (e *Engine) Handler() http.Handler { return e.handler }
+
+// Start runs the realtime node, the delivery workers and housekeeping.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.Hub.Run(); err != nil {
+		return fmt.Errorf("engine: realtime: %w", err)
+	}
+	if err := e.Queue.Client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("engine: delivery queue: %w", err)
+	}
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = cancel
+	e.bg = make(chan struct{})
+	go e.housekeeping(bgCtx)
+	return nil
+}
+
+// housekeeping purges expired idempotency keys and checkpoints the WAL.
+func (e *Engine) housekeeping(ctx context.Context) {
+	defer close(e.bg)
+	checkpoint := time.NewTicker(30 * time.Second)
+	purge := time.NewTicker(10 * time.Minute)
+	defer checkpoint.Stop()
+	defer purge.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-checkpoint.C:
+			if err := e.Store.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("WAL checkpoint failed", "err", err)
+			}
+		case <-purge.C:
+			n, err := e.Store.PurgeIdempotency(ctx, time.Now().Add(-dispatch.IdempotencyWindow))
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("purging idempotency keys failed", "err", err)
+			} else if n > 0 {
+				e.log.Info("purged expired idempotency keys", "count", n)
+			}
+		}
+	}
+}
+
+// Shutdown stops the engine after the HTTP server has stopped taking
+// requests: commits what is queued, lets running deliveries finish, closes
+// WebSockets and the database.
+func (e *Engine) Shutdown(ctx context.Context) error {
+	var errs []error
+	e.Committer.Close()
+	if e.stop != nil {
+		e.stop()
+		<-e.bg
+	}
+	if err := e.Queue.Client.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		errs = append(errs, fmt.Errorf("delivery queue: %w", err))
+	}
+	if err := e.Hub.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("realtime: %w", err))
+	}
+	errs = append(errs, e.closeStore())
+	return errors.Join(errs...)
+}
+
+func (e *Engine) closeStore() error {
+	if e.Store == nil {
+		return nil
+	}
+	err := e.Store.Close()
+	e.Store = nil
+	return err
+}
+
+// Serve serves HTTP on ln until ctx is done, then shuts everything down
+// gracefully within the configured timeout.
+func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
+	if err := e.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           e.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	e.log.Info("orqestra listening", "addr", ln.Addr().String(), "database", e.Store.Path)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	e.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), e.Config.ShutdownTimeout)
+	defer cancel()
+	// WebSockets are hijacked connections: Shutdown does not wait for them,
+	// the realtime node closes them below.
+	errs := []error{serveErr}
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	errs = append(errs, e.Shutdown(sctx))
+	if err := errors.Join(errs...); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	e.log.Info("stopped")
+	return nil
+}
+
+// extraRoutes are the non-API routes mounted beside the API.
+func (e *Engine) extraRoutes() map[string]http.Handler {
+	return map[string]http.Handler{}
+}
