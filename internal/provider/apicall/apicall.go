@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -42,23 +43,86 @@ type Client struct {
 	now     func() time.Time
 }
 
-// New returns a Client. hc may be nil for a default client that does not
-// follow redirects (a provider API that redirects a POST is misconfigured,
-// and following it could resend credentials elsewhere). now may be nil for
-// time.Now; tests pass a fixed clock for rate-limit arithmetic.
-func New(hc *http.Client, timeout time.Duration, now func() time.Time) *Client {
-	if hc == nil {
-		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
+// Option adjusts a Client; every HTTP provider's New accepts them.
+type Option func(*Client)
+
+// WithHTTPClient replaces the HTTP client (a test transport, a proxy). The
+// default client does not follow redirects: a provider API that redirects a
+// POST is misconfigured, and following it could resend credentials elsewhere.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
 	}
+}
+
+// WithClock sets the clock for rate-limit arithmetic (tests pin it).
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// New returns a Client whose requests each time out after timeout
+// (DefaultTimeout when zero).
+func New(timeout time.Duration, opts ...Option) *Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if now == nil {
-		now = time.Now
+	c := &Client{
+		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+		timeout: timeout,
+		now:     time.Now,
 	}
-	return &Client{http: hc, timeout: timeout, now: now}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// TimeoutFromSeconds turns a config's timeoutSeconds into a duration,
+// reporting a value outside 1..MaxTimeout (0 means the default).
+func TimeoutFromSeconds(secs int) (time.Duration, error) {
+	if secs == 0 {
+		return DefaultTimeout, nil
+	}
+	if secs < 0 || time.Duration(secs)*time.Second > MaxTimeout {
+		return 0, fmt.Errorf("timeoutSeconds must be between 1 and %d", int(MaxTimeout/time.Second))
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
+// CheckBaseURL reports whether raw is usable as an API base or webhook URL:
+// absolute, http or https, no credentials or fragment, and https unless the
+// host is the loopback interface (a local fake or relay).
+func CheckBaseURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%s must be an absolute http(s) URL", field)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%s must not carry credentials; use the dedicated config keys", field)
+	}
+	if u.Fragment != "" {
+		return fmt.Errorf("%s must not have a #fragment", field)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%s must use https (plain http is only allowed for localhost)", field)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Now returns the client's clock reading.
@@ -185,4 +249,18 @@ func Snippet(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s + "…"
+}
+
+// IsE164 reports whether s is an E.164 phone number: "+" and 7 to 15 digits,
+// the first not 0. The SMS providers check it before spending a request.
+func IsE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -72,7 +72,7 @@ func TestDoBoundsAndRedacts(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := New(nil, 100*time.Millisecond, nil)
+	c := New(100 * time.Millisecond)
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/big", nil)
 	resp, err := c.Do(context.Background(), req)
@@ -100,5 +100,28 @@ func TestDoBoundsAndRedacts(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "PASSWORD") {
 		t.Fatalf("error leaks credentials: %v", err)
+	}
+}
+
+func TestCheckBaseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"https://api.sendgrid.com", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://localhost/x", true},
+		{"http://[::1]:9", true},
+		{"http://api.example.com", false},
+		{"ftp://x", false},
+		{"/relative", false},
+		{"https://user:pw@host", false},
+		{"https://host/#frag", false},
+	}
+	for _, tt := range tests {
+		if err := CheckBaseURL("baseUrl", tt.in); (err == nil) != tt.ok {
+			t.Errorf("CheckBaseURL(%q) = %v, want ok=%v", tt.in, err, tt.ok)
+		}
 	}
 }
