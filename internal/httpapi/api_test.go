@@ -22,7 +22,7 @@ import (
 // call makes one request and decodes the JSON answer.
 type call struct {
 	method, path, key, body string
-	headers                map[string]string
+	headers                 map[string]string
 }
 
 type answer struct {
