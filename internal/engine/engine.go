@@ -206,16 +206,20 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	case serveErr = <-errc:
 	}
 	e.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), e.Config.ShutdownTimeout)
-	defer cancel()
-	// WebSockets are hijacked connections: Shutdown does not wait for them,
-	// the realtime node closes them below.
-	errs := []error{serveErr}
-	if err := srv.Shutdown(sctx); err != nil {
-		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	// First drain HTTP: in-flight triggers finish and are answered. After the
+	// budget, close what is left (including connections a client dialed but
+	// never used, which Shutdown otherwise waits on).
+	hctx, cancel := context.WithTimeout(context.Background(), e.Config.ShutdownTimeout)
+	if err := srv.Shutdown(hctx); err != nil {
+		e.log.Warn("closing connections still open after the shutdown timeout", "err", err)
+		srv.Close()
 	}
-	errs = append(errs, e.Shutdown(sctx))
-	if err := errors.Join(errs...); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	cancel()
+	// Then the rest, with its own budget: commit queued writes, let running
+	// deliveries finish, close WebSockets and the database.
+	ectx, cancel := context.WithTimeout(context.Background(), e.Config.ShutdownTimeout)
+	defer cancel()
+	if err := errors.Join(serveErr, e.Shutdown(ectx)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	e.log.Info("stopped")

@@ -87,6 +87,7 @@ func Start(t testing.TB, opts ...Option) *Engine {
 	done := make(chan error, 1)
 	go func() { done <- eng.Serve(ctx, ln) }()
 	t.Cleanup(func() {
+		http.DefaultClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("enginetest: engine stopped with: %v", err)
