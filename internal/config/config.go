@@ -48,6 +48,9 @@ type Config struct {
 	// default 32; ORQESTRA_REALTIME_HISTORY_TTL, default 10m).
 	HistorySize int
 	HistoryTTL  time.Duration
+	// TokenTTL is how long user/realtime tokens live (ORQESTRA_TOKEN_TTL,
+	// default 2h, the seed's contract).
+	TokenTTL time.Duration
 	// AdminToken signs in to the admin UI (ORQESTRA_ADMIN_TOKEN).
 	AdminToken string
 }
@@ -65,6 +68,7 @@ func Default() Config {
 		CacheTTL:            time.Second,
 		HistorySize:         32,
 		HistoryTTL:          10 * time.Minute,
+		TokenTTL:            2 * time.Hour,
 	}
 }
 
@@ -118,6 +122,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ORQESTRA_CACHE_TTL", &c.CacheTTL)
 	num("ORQESTRA_REALTIME_HISTORY_SIZE", &c.HistorySize)
 	dur("ORQESTRA_REALTIME_HISTORY_TTL", &c.HistoryTTL)
+	dur("ORQESTRA_TOKEN_TTL", &c.TokenTTL)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
@@ -132,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, errors.New("ORQESTRA_TOKEN_SECRET must be at least 32 characters"))
+	}
+	if c.TokenTTL < time.Second {
+		errs = append(errs, errors.New("token TTL must be at least 1s"))
 	}
 	if c.DeliveryMaxAttempts < 1 {
 		errs = append(errs, errors.New("delivery max attempts must be at least 1"))

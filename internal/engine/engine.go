@@ -60,6 +60,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	if e.Tokens, err = realtime.NewTokens([]byte(secret), nil); err != nil {
 		return nil, err
 	}
+	e.Tokens = e.Tokens.WithTTL(cfg.TokenTTL)
 
 	worker := delivery.NewWorker(e.Store, delivery.OutboxOnly{Outbox: &delivery.Outbox{Store: e.Store, Now: time.Now}},
 		cfg.DeliveryMaxAttempts, log, nil)

@@ -3,12 +3,15 @@ package httpapi_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/centrifugal/centrifuge-go"
 
+	"github.com/orqestra/orqestra/internal/config"
 	"github.com/orqestra/orqestra/internal/enginetest"
 )
 
@@ -186,5 +189,64 @@ func TestBearerUserToken(t *testing.T) {
 	}
 	if a := do(t, e, call{method: "GET", path: "/api/v1/notifications/" + tenant + "/u1", headers: map[string]string{"Authorization": "Bearer " + token + "x"}}); a.status != 401 {
 		t.Fatalf("tampered token: %d %s", a.status, a.raw)
+	}
+}
+
+// TestRealtimeTokenRefresh: with short-lived tokens, the client refreshes
+// through getToken (here with its own Bearer token, as the browser SDK does)
+// and keeps its connection and subscription.
+func TestRealtimeTokenRefresh(t *testing.T) {
+	t.Parallel()
+	e := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) { c.TokenTTL = 2 * time.Second }))
+	_, key := e.CreateTenant(t, enginetest.Tenant{})
+	token, channels := realtimeToken(t, e, key, "carol")
+	var mu sync.Mutex
+	current, refreshes := token, 0
+	c := centrifuge.NewJsonClient(e.WebsocketURL(), centrifuge.Config{
+		Token: token,
+		GetToken: func(centrifuge.ConnectionTokenEvent) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			a := do(t, e, call{method: "POST", path: "/api/v1/auth/realtime-token", body: `{}`, headers: map[string]string{"Authorization": "Bearer " + current}})
+			if a.status != 200 {
+				return "", fmt.Errorf("refresh: %d %s", a.status, a.raw)
+			}
+			current = a.json["token"].(string)
+			refreshes++
+			return current, nil
+		},
+	})
+	defer c.Close()
+	connects := make(chan string, 10)
+	c.OnConnected(func(ev centrifuge.ConnectedEvent) { connects <- ev.ClientID })
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	first := <-connects
+	sub, _ := c.NewSubscription(channels[0])
+	pubs := make(chan []byte, 10)
+	sub.OnPublication(func(ev centrifuge.PublicationEvent) { pubs <- ev.Data })
+	if err := sub.Subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4500 * time.Millisecond) // past two expiries
+	trigger(t, e, key, `{"eventType":"global.info","payload":{"userId":"carol"},"variables":{"title":"still","message":"here"}}`)
+	select {
+	case data := <-pubs:
+		if !strings.Contains(string(data), `"still"`) {
+			t.Fatalf("publication %s", data)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no publication after token expiry")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refreshes < 1 {
+		t.Fatalf("token was never refreshed")
+	}
+	select {
+	case id := <-connects:
+		t.Fatalf("client reconnected (%s, first %s) instead of refreshing in place", id, first)
+	default:
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// TokenTTL is how long a realtime (user) token is valid.
-const TokenTTL = 2 * time.Hour
+// DefaultTokenTTL is how long a realtime (user) token is valid: the seed's 2 hours.
+const DefaultTokenTTL = 2 * time.Hour
 
 // ErrTokenExpired is returned by Verify for a well-signed but expired token.
 var ErrTokenExpired = errors.New("token expired")
@@ -36,10 +36,12 @@ type Claims struct {
 // connection and, as a Bearer token, the user's own history and mark-read calls.
 type Tokens struct {
 	secret []byte
+	ttl    time.Duration
 	now    func() time.Time
 }
 
-// NewTokens returns Tokens signing with secret (at least 32 bytes).
+// NewTokens returns Tokens signing with secret (at least 32 bytes), valid for
+// DefaultTokenTTL. now may be nil (time.Now).
 func NewTokens(secret []byte, now func() time.Time) (*Tokens, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("realtime: token secret must be at least 32 bytes")
@@ -47,13 +49,20 @@ func NewTokens(secret []byte, now func() time.Time) (*Tokens, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{secret: secret, now: now}, nil
+	return &Tokens{secret: secret, ttl: DefaultTokenTTL, now: now}, nil
 }
 
-// Issue returns a token for userID of tenantID, valid for TokenTTL.
+// WithTTL returns a copy of t issuing tokens valid for ttl.
+func (t *Tokens) WithTTL(ttl time.Duration) *Tokens {
+	c := *t
+	c.ttl = ttl
+	return &c
+}
+
+// Issue returns a token for userID of tenantID.
 func (t *Tokens) Issue(tenantID, userID string) (string, time.Time, error) {
 	now := t.now()
-	exp := now.Add(TokenTTL)
+	exp := now.Add(t.ttl)
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{
 		Tenant: tenantID,
 		RegisteredClaims: jwt.RegisteredClaims{
