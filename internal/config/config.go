@@ -51,6 +51,9 @@ type Config struct {
 	// TokenTTL is how long user/realtime tokens live (ORQESTRA_TOKEN_TTL,
 	// default 2h, the seed's contract).
 	TokenTTL time.Duration
+	// Demo serves /demo, a live bell on a built-in Demo tenant
+	// (ORQESTRA_DEMO, default true; set false in production).
+	Demo bool
 	// AdminToken signs in to the admin UI (ORQESTRA_ADMIN_TOKEN).
 	AdminToken string
 }
@@ -69,6 +72,7 @@ func Default() Config {
 		HistorySize:         32,
 		HistoryTTL:          10 * time.Minute,
 		TokenTTL:            2 * time.Hour,
+		Demo:                true,
 	}
 }
 
@@ -123,6 +127,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	num("ORQESTRA_REALTIME_HISTORY_SIZE", &c.HistorySize)
 	dur("ORQESTRA_REALTIME_HISTORY_TTL", &c.HistoryTTL)
 	dur("ORQESTRA_TOKEN_TTL", &c.TokenTTL)
+	if v := strings.TrimSpace(getenv("ORQESTRA_DEMO")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ORQESTRA_DEMO: %q is not true or false", v))
+		}
+		c.Demo = b
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

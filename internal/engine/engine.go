@@ -16,6 +16,7 @@ import (
 	"github.com/orqestra/orqestra/internal/access"
 	"github.com/orqestra/orqestra/internal/config"
 	"github.com/orqestra/orqestra/internal/delivery"
+	"github.com/orqestra/orqestra/internal/demo"
 	"github.com/orqestra/orqestra/internal/dispatch"
 	"github.com/orqestra/orqestra/internal/httpapi"
 	"github.com/orqestra/orqestra/internal/ratelimit"
@@ -229,5 +230,11 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // extraRoutes are the non-API routes mounted beside the API.
 func (e *Engine) extraRoutes() map[string]http.Handler {
-	return map[string]http.Handler{}
+	routes := map[string]http.Handler{}
+	if e.Config.Demo {
+		for pattern, h := range demo.New(e.Store, e.Dispatcher, e.Tokens, e.log).Routes() {
+			routes[pattern] = h
+		}
+	}
+	return routes
 }
