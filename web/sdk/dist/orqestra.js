@@ -46,7 +46,7 @@ function R(o,e,t,s){function i(n){return n instanceof t?n:new t(function(r){r(n)
 }
 .bell svg { width: 60%; height: 60%; }
 .badge {
-  position: absolute; top: 2px; right: 0;
+  position: absolute; top: 2px; left: 55%;
   min-width: 18px; height: 18px; padding: 0 5px;
   border-radius: 9px;
   background: var(--_badge-bg); color: var(--_badge-fg);
@@ -85,6 +85,7 @@ function R(o,e,t,s){function i(n){return n instanceof t?n:new t(function(r){r(n)
   cursor: pointer; outline: none;
 }
 .item:last-child { border-bottom: 0; }
+.item:focus-visible { outline-offset: -3px; }
 .item:hover { background: var(--_hover-bg); }
 .item[data-status="UNREAD"] {
   background: var(--_unread-bg);

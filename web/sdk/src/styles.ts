@@ -44,7 +44,7 @@ export const bellStyles: string = `
 }
 .bell svg { width: 60%; height: 60%; }
 .badge {
-  position: absolute; top: 2px; right: 0;
+  position: absolute; top: 2px; left: 55%;
   min-width: 18px; height: 18px; padding: 0 5px;
   border-radius: 9px;
   background: var(--_badge-bg); color: var(--_badge-fg);
@@ -83,6 +83,7 @@ export const bellStyles: string = `
   cursor: pointer; outline: none;
 }
 .item:last-child { border-bottom: 0; }
+.item:focus-visible { outline-offset: -3px; }
 .item:hover { background: var(--_hover-bg); }
 .item[data-status="UNREAD"] {
   background: var(--_unread-bg);
