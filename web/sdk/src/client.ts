@@ -164,6 +164,8 @@ export class OrqestraClient {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   private realtime: { centrifuge: Centrifuge; subs: Subscription[] } | null = null;
+  /** Bumped by every connect and disconnect, so a connect still waiting for its token gives up. */
+  private realtimeGen = 0;
 
   constructor(opts: ClientOptions = {}) {
     this.opts = opts;
@@ -222,7 +224,11 @@ export class OrqestraClient {
     options: RealtimeOptions = {},
   ): Promise<RealtimeConnection> => {
     this.disconnectRealtime();
+    const gen = this.realtimeGen;
     const first = await this.refreshToken(userId);
+    if (gen !== this.realtimeGen) {
+      throw new OrqestraError('orqestra: connectRealtime cancelled by a later connect or disconnect', 0);
+    }
     const centrifuge = new Centrifuge(websocketURL(this.host || defaultHost()), {
       token: first.token,
       getToken: async () => {
@@ -267,6 +273,7 @@ export class OrqestraClient {
 
   /** Closes the realtime connection, if any. Safe to call twice. */
   disconnectRealtime = (): void => {
+    this.realtimeGen++;
     const rt = this.realtime;
     this.realtime = null;
     if (!rt) return;

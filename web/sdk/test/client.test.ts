@@ -167,3 +167,23 @@ describe('helpers', () => {
     expect(toRealtimeNotification({ id: 7 })).toMatchObject({ id: '7', title: '', body: '' });
   });
 });
+
+describe('connectRealtime', () => {
+  it('gives up when disconnected while still waiting for its token', async () => {
+    const e = new FakeEngine();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = createClient({
+      host: e.origin,
+      tokenProvider: async (u) => {
+        await gate;
+        return { token: makeToken('ten_1', u), channels: ['notifications:ten_1#u1'] };
+      },
+    });
+    const p = c.connectRealtime('u1', () => {});
+    c.disconnectRealtime();
+    release();
+    await expect(p).rejects.toThrow(/cancelled/);
+    expect((c as unknown as { realtime: unknown }).realtime).toBeNull();
+  });
+});

@@ -92,6 +92,8 @@ export declare class OrqestraClient {
     private readonly tokens;
     private readonly inflight;
     private realtime;
+    /** Bumped by every connect and disconnect, so a connect still waiting for its token gives up. */
+    private realtimeGen;
     constructor(opts?: ClientOptions);
     /**
      * Gets a fresh `{token, channels}` for the user from the configured source (your backend's
