@@ -104,9 +104,13 @@ afterAll(async () => {
 
 describe('<orqestra-bell> in Chromium against the engine', () => {
   it('loads two UNREAD items from history', async () => {
+    const t0 = Date.now();
     await page.goto(`http://127.0.0.1:${env.hostPort}/`);
+    const t1 = Date.now();
     await page.waitForFunction(() => document.querySelector('orqestra-bell')?.dataset.state === 'ready', null, { timeout: 15_000 });
+    const t2 = Date.now();
     await page.waitForFunction(() => document.querySelector('orqestra-bell')?.dataset.realtime === 'connected', null, { timeout: 15_000 });
+    console.log(`e2e: page load ${t1 - t0} ms, history shown +${t2 - t1} ms, realtime connected +${Date.now() - t2} ms`);
     const items = await itemsState();
     expect(items.map((i) => i.status)).toEqual(['UNREAD', 'UNREAD']);
     expect(items.map((i) => i.title)).toEqual(['Invoice #1042 paid', 'Welcome to Acme']);
@@ -155,6 +159,8 @@ describe('<orqestra-bell> in Chromium against the engine', () => {
     await trigger(env.engineURL, env.apiKey, USER, 'Sent while offline', 'You were disconnected.');
     await new Promise((r) => setTimeout(r, 1500));
     expect((await itemsState()).map((i) => i.title)).not.toContain('Sent while offline');
+    const historyGets = () => seen.filter((x) => x.startsWith('http') && x.includes('/api/v1/notifications/') && !x.includes('/read')).length;
+    const getsBefore = historyGets();
     const t0 = Date.now();
     proxy.restore();
     await page.waitForFunction(
@@ -165,12 +171,34 @@ describe('<orqestra-bell> in Chromium against the engine', () => {
       null,
       { timeout: 30_000 },
     );
-    console.log(`e2e: missed notification shown ${Date.now() - t0} ms after the network came back`);
+    console.log(
+      `e2e: missed notification shown ${Date.now() - t0} ms after the network came back ` +
+        `(history refetches: ${historyGets() - getsBefore}; 0 means centrifuge recovery delivered it)`,
+    );
     const items = await itemsState();
     expect(items[0]).toMatchObject({ title: 'Sent while offline', status: 'UNREAD' });
     expect(items.filter((i) => i.title === 'Sent while offline')).toHaveLength(1);
     expect(await badgeText()).toBe('3');
     await shot('5-after-reconnect');
+  });
+
+  it('reloads history when more was missed than the engine could replay', async () => {
+    proxy.cut();
+    await page.waitForFunction(() => document.querySelector('orqestra-bell')?.dataset.realtime !== 'connected', null, { timeout: 15_000 });
+    // The engine keeps 3 publications per user channel here (ORQESTRA_REALTIME_HISTORY_SIZE).
+    for (let i = 1; i <= 4; i++) await trigger(env.engineURL, env.apiKey, USER, `Burst ${i}`, 'While offline.');
+    const historyGets = () => seen.filter((x) => x.startsWith('http') && x.includes('/api/v1/notifications/') && !x.includes('/read')).length;
+    const getsBefore = historyGets();
+    proxy.restore();
+    await page.waitForFunction(
+      () => document.querySelector('orqestra-bell')!.shadowRoot!.querySelectorAll('[part~="item"]').length === 8,
+      null,
+      { timeout: 30_000 },
+    );
+    expect((await itemsState()).slice(0, 4).map((i) => i.title)).toEqual(['Burst 4', 'Burst 3', 'Burst 2', 'Burst 1']);
+    expect(historyGets() - getsBefore).toBeGreaterThanOrEqual(1);
+    expect(await badgeText()).toBe('7');
+    await shot('6-after-resync');
   });
 
   it('never exposes the API key to the page', async () => {

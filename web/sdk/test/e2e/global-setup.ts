@@ -64,7 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ORQESTRA_DATABASE_URL: `sqlite:${join(dir, 'e2e.db')}`,
   };
   const out = execFileSync(bin, ['tenant', 'create', '--name', 'E2E', '--json'], { env, encoding: 'utf8' });
-  const tenant = JSON.parse(out.trim().split('\n').pop() as string) as { id: string; apiKey: string };
+  const tenant = JSON.parse(out) as { id: string; apiKey: string };
 
   const enginePort = await freePort();
   const proxyPort = await freePort();
@@ -76,13 +76,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ...env,
       ORQESTRA_ADDR: `127.0.0.1:${enginePort}`,
       ORQESTRA_CORS_ORIGINS: `http://127.0.0.1:${hostPort}`,
+      // Small on purpose: a test overflows it to force the "could not recover" path.
+      ORQESTRA_REALTIME_HISTORY_SIZE: '3',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   engine.stdout!.pipe(logStream);
   engine.stderr!.pipe(logStream);
   const engineURL = `http://127.0.0.1:${enginePort}`;
-  await waitFor(`${engineURL}/sdk/orqestra.js`, engine, log);
+  await waitFor(`${engineURL}/healthz`, engine, log);
+  // The page loads the bundle cross-origin as a module script, which needs CORS on it.
+  const js = await fetch(`${engineURL}/sdk/orqestra.js`, { headers: { Origin: `http://127.0.0.1:${hostPort}` } });
+  if (js.status !== 200 || !/javascript/.test(js.headers.get('content-type') ?? '') || !js.headers.get('access-control-allow-origin')) {
+    engine.kill('SIGKILL');
+    throw new Error(
+      `engine must serve web/sdk's Bundle at GET /sdk/orqestra.js as text/javascript with Access-Control-Allow-Origin; ` +
+        `got ${js.status}, content-type ${js.headers.get('content-type')}, ACAO ${js.headers.get('access-control-allow-origin')}`,
+    );
+  }
 
   project.provide('e2e', { dir, engineURL, proxyPort, hostPort, tenantId: tenant.id, apiKey: tenant.apiKey });
   console.log(`e2e: engine ${engineURL}, work dir ${dir} (engine.log, screenshots/)`);
