@@ -181,6 +181,7 @@ export class OrqestraBell extends Base {
 
   connectedCallback(): void {
     this.ownerDocument.addEventListener('pointerdown', this.onOutsidePointer, true);
+    this.dataset.state = this.phase;
     this.queueRestart();
   }
 
@@ -571,7 +572,9 @@ export class OrqestraBell extends Base {
     }
     this.statusEl.hidden = this.statusEl.childNodes.length === 0;
     this.footer.hidden = !this.nextCursor;
-    this.dataset.state = this.phase;
+    // The spec forbids a custom element's constructor from adding attributes to itself
+    // (document.createElement would throw), so host attributes are set once connected.
+    if (this.isConnected) this.dataset.state = this.phase;
   }
 
   private createRow(doc: Document, id: string): HTMLDivElement {

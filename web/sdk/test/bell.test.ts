@@ -363,6 +363,12 @@ describe('<orqestra-bell> configuration from attributes', () => {
     }
   });
 
+  it('adds no attributes to itself when constructed (document.createElement would throw)', () => {
+    const bell = document.createElement('orqestra-bell');
+    expect(bell.attributes.length).toBe(0);
+    expect(bell.shadowRoot).not.toBeNull();
+  });
+
   it('is an OrqestraBell registered as orqestra-bell', () => {
     expect(customElements.get('orqestra-bell')).toBe(OrqestraBell);
   });

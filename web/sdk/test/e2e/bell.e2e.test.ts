@@ -201,6 +201,14 @@ describe('<orqestra-bell> in Chromium against the engine', () => {
     await shot('6-after-resync');
   });
 
+  it('can be created with document.createElement (as React and Vue do)', async () => {
+    const r = await page.evaluate(() => {
+      const b = document.createElement('orqestra-bell');
+      return { attrs: b.attributes.length, shadow: !!b.shadowRoot, ctor: b.constructor.name };
+    });
+    expect(r).toMatchObject({ attrs: 0, shadow: true });
+  });
+
   it('never exposes the API key to the page', async () => {
     const dump = await page.evaluate(() => {
       const bell = document.querySelector('orqestra-bell')!;
