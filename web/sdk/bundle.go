@@ -13,9 +13,3 @@ import _ "embed"
 //
 //go:embed dist/orqestra.js
 var Bundle []byte
-
-// DemoPage is demo.html, a self-contained page for /demo that loads /sdk/orqestra.js and
-// shows <orqestra-bell> for a pasted user token (it never asks for the API key).
-//
-//go:embed demo.html
-var DemoPage []byte
