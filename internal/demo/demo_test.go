@@ -69,3 +69,18 @@ func TestDemoCanBeSwitchedOff(t *testing.T) {
 		t.Fatalf("demo off: %d", resp.StatusCode)
 	}
 }
+
+func TestSDKBundleServed(t *testing.T) {
+	t.Parallel()
+	e := enginetest.Start(t)
+	resp, err := http.Get(e.URL + "/sdk/orqestra.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+		resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(string(body), "orqestra-bell") {
+		t.Fatalf("bundle: %d %v (%d bytes)", resp.StatusCode, resp.Header, len(body))
+	}
+}

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -22,6 +23,7 @@ import (
 	"github.com/orqestra/orqestra/internal/ratelimit"
 	"github.com/orqestra/orqestra/internal/realtime"
 	"github.com/orqestra/orqestra/internal/store"
+	"github.com/orqestra/orqestra/web/sdk"
 )
 
 // Engine is a running Orqestra node.
@@ -230,7 +232,9 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // extraRoutes are the non-API routes mounted beside the API.
 func (e *Engine) extraRoutes() map[string]http.Handler {
-	routes := map[string]http.Handler{}
+	routes := map[string]http.Handler{
+		"GET /sdk/orqestra.js": http.HandlerFunc(serveBundle),
+	}
 	if e.Config.Demo {
 		for pattern, h := range demo.New(e.Store, e.Dispatcher, e.Tokens, e.log).Routes() {
 			routes[pattern] = h
@@ -238,3 +242,19 @@ func (e *Engine) extraRoutes() map[string]http.Handler {
 	}
 	return routes
 }
+
+// serveBundle serves the browser SDK (the <orqestra-bell> element and the
+// realtime client). Host pages load it cross-origin as a module script, which
+// needs CORS; it holds no secret.
+func serveBundle(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "orqestra.js", bundleTime, bytes.NewReader(sdk.Bundle))
+}
+
+// bundleTime is the bundle's Last-Modified: the process start, so a restart
+// with a new bundle invalidates caches.
+var bundleTime = time.Now()
