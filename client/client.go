@@ -207,7 +207,7 @@ type request struct {
 	path    string // already escaped
 	body    []byte
 	header  http.Header
-	wantOut any    // decoded from a 2xx body when non-nil
+	wantOut any // decoded from a 2xx body when non-nil
 }
 
 // response is what one attempt produced.

@@ -66,16 +66,16 @@ type HistoryPage struct {
 }
 
 // HistoryOption adjusts one History call.
-type HistoryOption func(url.Values)
+type HistoryOption struct{ apply func(url.Values) }
 
 // Limit asks for at most n notifications (the engine caps it).
 func Limit(n int) HistoryOption {
-	return func(q url.Values) { q.Set("limit", strconv.Itoa(n)) }
+	return HistoryOption{func(q url.Values) { q.Set("limit", strconv.Itoa(n)) }}
 }
 
 // Cursor continues from a page's NextCursor.
 func Cursor(cursor string) HistoryOption {
-	return func(q url.Values) { q.Set("cursor", cursor) }
+	return HistoryOption{func(q url.Values) { q.Set("cursor", cursor) }}
 }
 
 // History fetches a page of userID's in-app notifications in tenantID.
@@ -86,7 +86,9 @@ func (c *Client) History(ctx context.Context, tenantID, userID string, opts ...H
 	}
 	q := url.Values{}
 	for _, opt := range opts {
-		opt(q)
+		if opt.apply != nil {
+			opt.apply(q)
+		}
 	}
 	if len(q) > 0 {
 		path += "?" + q.Encode()

@@ -40,7 +40,7 @@ type SendResult struct {
 }
 
 // SendOption adjusts one SendNotification call.
-type SendOption func(*sendOptions)
+type SendOption struct{ apply func(*sendOptions) }
 
 type sendOptions struct {
 	idempotencyKey string
@@ -53,20 +53,22 @@ type sendOptions struct {
 // business fact ("order-1001-confirmed") so that even a resend after a crash
 // of the caller is not delivered twice. Without it the SDK generates a
 // random key per call, which protects the call's own retries.
-func IdempotencyKey(key string) SendOption { return func(o *sendOptions) { o.idempotencyKey = key } }
+func IdempotencyKey(key string) SendOption {
+	return SendOption{func(o *sendOptions) { o.idempotencyKey = key }}
+}
 
 // Channels restricts this call to the given channels (ChannelEmail,
 // ChannelSMS, ChannelPush). Without it the engine uses every channel that has
 // an active template and a recipient identity.
 func Channels(channels ...string) SendOption {
-	return func(o *sendOptions) { o.channels = append(o.channels, channels...) }
+	return SendOption{func(o *sendOptions) { o.channels = append(o.channels, channels...) }}
 }
 
 // TraceID sends id as X-Trace-Id, to follow the event through the engine's logs.
-func TraceID(id string) SendOption { return func(o *sendOptions) { o.traceID = id } }
+func TraceID(id string) SendOption { return SendOption{func(o *sendOptions) { o.traceID = id }} }
 
 // EventID sets the event's id instead of letting the engine generate one.
-func EventID(id string) SendOption { return func(o *sendOptions) { o.eventID = id } }
+func EventID(id string) SendOption { return SendOption{func(o *sendOptions) { o.eventID = id }} }
 
 // triggerBody is the wire shape of POST /api/v1/events/trigger.
 type triggerBody struct {
@@ -114,7 +116,9 @@ func backoff(n int) time.Duration {
 func (c *Client) SendNotification(ctx context.Context, eventType string, payload Payload, variables map[string]any, opts ...SendOption) (*SendResult, error) {
 	var o sendOptions
 	for _, opt := range opts {
-		opt(&o)
+		if opt.apply != nil {
+			opt.apply(&o)
+		}
 	}
 	if o.idempotencyKey == "" {
 		o.idempotencyKey = rand.Text()
