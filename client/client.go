@@ -269,7 +269,10 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 func (c *Client) logRejected(ctx context.Context, op string, e *APIError) {
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		c.log.ErrorContext(ctx, "Invalid API key or inactive tenant", "op", op, "status", e.StatusCode)
+		// The seed's wording; the engine's own reason (a bad signature, say)
+		// follows as an attribute.
+		c.log.ErrorContext(ctx, "Invalid API key or inactive tenant", "op", op,
+			"status", e.StatusCode, "reason", strings.Join(e.Messages, "; "))
 	case http.StatusUnprocessableEntity, http.StatusBadRequest:
 		c.log.ErrorContext(ctx, "orqestra: request rejected by validation", "op", op,
 			"status", e.StatusCode, "errors", e.Messages)

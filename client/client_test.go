@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/orqestra/orqestra/client"
+	"github.com/orqestra/orqestra/internal/enginetest"
 )
 
 // front sits between the SDK and the real engine: each attempt takes the
@@ -163,9 +164,14 @@ type harness struct {
 
 func newHarness(t *testing.T, secret string, script ...fault) *harness {
 	t.Helper()
-	h := &harness{engine: startEngine(t, secret), sleeps: &sleeps{}, logs: &logBuffer{}}
+	return newTenantHarness(t, enginetest.Tenant{WebhookSecret: secret}, script...)
+}
+
+func newTenantHarness(t *testing.T, tenant enginetest.Tenant, script ...fault) *harness {
+	t.Helper()
+	h := &harness{engine: startEngine(t, tenant), sleeps: &sleeps{}, logs: &logBuffer{}}
 	h.front = newFront(t, h.engine.URL, script...)
-	h.c = h.newClient(t, client.WithAPIKey(h.engine.APIKey), client.WithWebhookSecret(secret))
+	h.c = h.newClient(t, client.WithAPIKey(h.engine.APIKey), client.WithWebhookSecret(tenant.WebhookSecret))
 	return h
 }
 
@@ -425,6 +431,36 @@ func TestSendRetries(t *testing.T) {
 				t.Errorf("want %d retry log lines:\n%s", len(tt.waits), h.logs)
 			}
 		})
+	}
+}
+
+// TestSendEngineRateLimit meets the engine's own limiter, not a scripted 429.
+func TestSendEngineRateLimit(t *testing.T) {
+	t.Parallel()
+	h := newTenantHarness(t, enginetest.Tenant{RateLimit: 1})
+	ctx := context.Background()
+	if _, err := h.c.SendNotification(ctx, "global.info", client.Payload{UserID: "u1"}, info("first")); err != nil {
+		t.Fatalf("first send: %v", err)
+	}
+	_, err := h.c.SendNotification(ctx, "global.info", client.Payload{UserID: "u1"}, info("second"))
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter <= 0 || apiErr.RetryAfter > time.Minute {
+		t.Fatalf("err = %#v, want APIError 429 with retryAfter in (0, 60s]", err)
+	}
+	if n := len(h.front.attempts()); n != 1+4 {
+		t.Errorf("attempts = %d, want 1 + 4", n)
+	}
+	waits := h.sleeps.taken()
+	if len(waits) != 3 {
+		t.Fatalf("waits = %v, want 3", waits)
+	}
+	for _, w := range waits {
+		if w <= 0 || w > time.Minute || w != w.Truncate(time.Second) {
+			t.Errorf("wait %v is not the engine's retryAfter seconds", w)
+		}
+	}
+	if n := len(h.stored(t, "u1")); n != 1 {
+		t.Errorf("stored %d notifications, want 1", n)
 	}
 }
 

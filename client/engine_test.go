@@ -1,147 +1,85 @@
 package client_test
 
-// STAND-IN until internal/enginetest lands on main: a small engine with the
-// contract's trigger (API key, HMAC, idempotency replay), history, mark-read
-// and realtime-token. startEngine is the one place to switch to the real one.
-
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/orqestra/orqestra/internal/enginetest"
+	"github.com/orqestra/orqestra/internal/store"
 )
 
+// testEngine is a real engine (real listener, SQLite file, River workers)
+// with one tenant, "Acme".
 type testEngine struct {
 	URL      string
 	TenantID string
 	APIKey   string
+	*enginetest.Engine
 }
 
-type standIn struct {
-	mu     sync.Mutex
-	secret string
-	key    string
-	tenant string
-	idem   map[string][]byte // key → body
-	notes  []map[string]any
-	seq    int
-}
-
-func startEngine(t *testing.T, secret string) testEngine {
+func startEngine(t testing.TB, tenant enginetest.Tenant) testEngine {
 	t.Helper()
-	e, stop := startStandIn(secret)
-	t.Cleanup(stop)
-	return e
+	e := enginetest.Start(t)
+	if tenant.Name == "" {
+		tenant.Name = "Acme"
+	}
+	tenantID, apiKey := e.CreateTenant(t, tenant)
+	return testEngine{URL: e.URL, TenantID: tenantID, APIKey: apiKey, Engine: e}
 }
 
-func startStandIn(secret string) (testEngine, func()) {
-	s := &standIn{secret: secret, key: "ok_test_key", tenant: "t1", idem: map[string][]byte{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/events/trigger", s.trigger)
-	mux.HandleFunc("POST /api/v1/auth/realtime-token", s.token)
-	mux.HandleFunc("GET /api/v1/notifications/{tenant}/{user}", s.history)
-	mux.HandleFunc("PUT /api/v1/notifications/{tenant}/{user}/{id}/read", s.read)
-	srv := httptest.NewServer(mux)
-	return testEngine{URL: srv.URL, TenantID: s.tenant, APIKey: s.key}, srv.Close
-}
-
-func fail(w http.ResponseWriter, status int, msg any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"statusCode": status, "message": msg, "error": http.StatusText(status)})
-}
-
-func (s *standIn) trigger(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("x-api-key") != s.key {
-		fail(w, 401, "Invalid or inactive API key")
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	if s.secret != "" {
-		m := hmac.New(sha256.New, []byte(s.secret))
-		m.Write(body)
-		if !hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(r.Header.Get("X-Orqestra-Signature"))) {
-			fail(w, 401, "Invalid signature")
-			return
-		}
-	}
-	var in struct {
-		EventType string                  `json:"eventType"`
-		Payload   struct{ UserID string } `json:"payload"`
-		Variables map[string]any          `json:"variables"`
-	}
-	json.Unmarshal(body, &in)
-	var probs []string
-	if in.EventType == "" {
-		probs = append(probs, "eventType must be a string")
-	}
-	if in.Payload.UserID == "" {
-		probs = append(probs, "payload.userId must be a string")
-	}
-	if len(probs) > 0 {
-		fail(w, 422, probs)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := r.Header.Get("X-Idempotency-Key")
-	if prev, ok := s.idem[key]; ok && key != "" {
-		if string(prev) != string(body) {
-			fail(w, 422, []string{"idempotency key reused with another body"})
-			return
-		}
-	} else {
-		s.idem[key] = body
-		s.seq++
-		s.notes = append(s.notes, map[string]any{
-			"id": fmt.Sprint("n", s.seq), "type": "PUSH", "title": in.Variables["title"], "body": in.Variables["message"],
-			"status": "UNREAD", "created_at": time.Now().UTC().Format(time.RFC3339), "category": "general",
-			"eventType": in.EventType, "user": in.Payload.UserID,
+// activate gives the tenant active templates for eventType on channels, as
+// the seed's pre-flight step 2 does in the Admin UI.
+func (e testEngine) activate(t testing.TB, eventType string, channels ...string) {
+	t.Helper()
+	for _, ch := range channels {
+		_, err := e.Store.SaveTemplate(context.Background(), store.Template{
+			ID: "tpl_" + eventType + "_" + ch, TenantID: e.TenantID, EventType: eventType, Channel: ch, Category: "general", CreatedAt: time.Now(),
+			Title: "{{title}}", Subject: "About {{title}}", Body: "Hello {{firstName}}", Active: true,
 		})
-	}
-	json.NewEncoder(w).Encode(map[string]any{"success": true, "message": "Event " + in.EventType + " dispatched securely for Acme", "eventId": "e1"})
-}
-
-func (s *standIn) token(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("x-api-key") != s.key {
-		fail(w, 401, "Invalid or inactive API key")
-		return
-	}
-	var in struct{ UserID string }
-	json.NewDecoder(r.Body).Decode(&in)
-	json.NewEncoder(w).Encode(map[string]any{"token": "tok-" + in.UserID, "channels": []string{"notifications:" + s.tenant + "#" + in.UserID}})
-}
-
-func (s *standIn) history(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var data []map[string]any
-	unread := 0
-	for i := len(s.notes) - 1; i >= 0; i-- {
-		if n := s.notes[i]; n["user"] == r.PathValue("user") {
-			data = append(data, n)
-			if n["status"] == "UNREAD" {
-				unread++
-			}
+		if err != nil {
+			t.Fatalf("save template %s/%s: %v", eventType, ch, err)
 		}
 	}
-	json.NewEncoder(w).Encode(map[string]any{"success": true, "data": data, "nextCursor": "", "unreadCount": unread})
 }
 
-func (s *standIn) read(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, n := range s.notes {
-		if n["id"] == r.PathValue("id") {
-			n["status"] = "READ"
-		}
-	}
-	json.NewEncoder(w).Encode(map[string]any{"success": true})
+// mainTB lets TestMain start an engine for the examples, which get no
+// testing.T. It implements what enginetest.Start uses; anything else panics
+// on the nil embedded TB, which is a loud failure, not a silent one.
+type mainTB struct {
+	testing.TB
+	cleanups []func()
+	dirs     []string
 }
+
+func (m *mainTB) Helper()             {}
+func (m *mainTB) Cleanup(f func())    { m.cleanups = append(m.cleanups, f) }
+func (m *mainTB) Logf(string, ...any) {}
+func (m *mainTB) Errorf(format string, args ...any) {
+	os.Stderr.WriteString("examples engine: " + sprintf(format, args...) + "\n")
+}
+func (m *mainTB) Fatalf(format string, args ...any) {
+	m.Errorf(format, args...)
+	m.close()
+	os.Exit(1)
+}
+func (m *mainTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "orqestra-examples-")
+	if err != nil {
+		m.Fatalf("temp dir: %v", err)
+	}
+	m.dirs = append(m.dirs, dir)
+	return dir
+}
+func (m *mainTB) close() {
+	for i := len(m.cleanups) - 1; i >= 0; i-- {
+		m.cleanups[i]()
+	}
+	for _, d := range m.dirs {
+		os.RemoveAll(d)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -10,18 +10,22 @@ import (
 	"testing"
 
 	"github.com/orqestra/orqestra/client"
+	"github.com/orqestra/orqestra/internal/enginetest"
 )
 
 // TestMain gives the examples an engine, configured the way a host is: via
 // ORQESTRA_URL, ORQESTRA_API_KEY and ORQESTRA_WEBHOOK_SECRET.
 func TestMain(m *testing.M) {
 	const secret = "whsec_examples"
-	e, stop := startStandIn(secret)
+	tb := &mainTB{}
+	e := startEngine(tb, enginetest.Tenant{Name: "Acme", WebhookSecret: secret})
+	e.activate(tb, "user.registered", client.ChannelPush, client.ChannelEmail)
+	e.activate(tb, "order.confirmed", client.ChannelPush, client.ChannelEmail, client.ChannelSMS)
 	os.Setenv("ORQESTRA_URL", e.URL)
 	os.Setenv("ORQESTRA_API_KEY", e.APIKey)
 	os.Setenv("ORQESTRA_WEBHOOK_SECRET", secret)
 	code := m.Run()
-	stop()
+	tb.close()
 	os.Exit(code)
 }
 

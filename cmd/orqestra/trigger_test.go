@@ -16,7 +16,7 @@ func TestTrigger(t *testing.T) {
 	const secret = "whsec_cli"
 	tenantID, apiKey := e.CreateTenant(t, enginetest.Tenant{Name: "Acme", WebhookSecret: secret})
 	vars := map[string]string{"ORQESTRA_URL": e.URL, "ORQESTRA_API_KEY": apiKey, "ORQESTRA_WEBHOOK_SECRET": secret}
-	run := func(t *testing.T, environ map[string]string, args ...string) (stdout, stderr string, err error) {
+	trigger := func(t *testing.T, environ map[string]string, args ...string) (stdout, stderr string, err error) {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		err = runTrigger(context.Background(), env{
@@ -44,8 +44,16 @@ func TestTrigger(t *testing.T) {
 	t.Run("accepted, and a resend with the same key is not stored twice", func(t *testing.T) {
 		args := []string{"--event-type", "global.info", "--user", "cli-1", "--var", "title=Hi", "--var", "message=Hello there",
 			"--channel", "push", "--idempotency-key", "cli-key-1"}
-		for range 2 {
-			out, errOut, err := run(t, vars, args...)
+		for i := range 2 {
+			var out, errOut string
+			var err error
+			if i == 0 {
+				out, errOut, err = trigger(t, vars, args...)
+			} else { // the resend goes through the binary's command table
+				var o, eo bytes.Buffer
+				err = run(context.Background(), append([]string{"trigger"}, args...), func(k string) string { return vars[k] }, strings.NewReader(""), &o, &eo)
+				out, errOut = o.String(), eo.String()
+			}
 			if err != nil {
 				t.Fatalf("trigger: %v\n%s", err, errOut)
 			}
@@ -78,7 +86,7 @@ func TestTrigger(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				out, errOut, err := run(t, tt.env, tt.args...)
+				out, errOut, err := trigger(t, tt.env, tt.args...)
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one mentioning %q\nstderr: %s", err, tt.wantErr, errOut)
 				}
