@@ -15,8 +15,8 @@ import (
 // a retry schedule measured in seconds.
 
 // Token is a user token for one tenant's user: the browser connects to the
-// realtime WebSocket with it and subscribes to Channels. It expires after
-// two hours; the browser asks the host's TokenHandler for a new one.
+// realtime WebSocket with it and subscribes to Channels. It expires (after
+// two hours by default); the browser asks the host's TokenHandler for a new one.
 type Token struct {
 	Token    string   `json:"token"`
 	Channels []string `json:"channels"`
