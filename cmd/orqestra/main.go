@@ -55,6 +55,7 @@ var commands = map[string]command{
 	"tenant":   {"create, list, update, disable and enable tenants", runTenant},
 	"apikey":   {"create, list and revoke a tenant's API keys", runAPIKey},
 	"template": {"set, list, activate and deactivate templates", runTemplate},
+	"trigger":  {"send one event through the Go SDK (signed, idempotent, retried)", runTrigger},
 }
 
 // errUsage marks an error whose message was already printed with usage.
