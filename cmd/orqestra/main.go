@@ -55,6 +55,7 @@ var commands = map[string]command{
 	"tenant":   {"create, list, update, disable and enable tenants", runTenant},
 	"apikey":   {"create, list and revoke a tenant's API keys", runAPIKey},
 	"template": {"set, list, activate and deactivate templates", runTemplate},
+	"admin":    {"admin UI: reset-token makes a new sign-in token", runAdmin},
 }
 
 // errUsage marks an error whose message was already printed with usage.

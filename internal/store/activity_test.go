@@ -11,12 +11,17 @@ import (
 )
 
 func TestRecentEventsFiltersAndPages(t *testing.T) {
-	ctx := context.Background()
-	s, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "t.db"), nil)
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "t.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	testActivity(t, s)
+}
+
+// testActivity runs against any database holding the schema.
+func testActivity(t *testing.T, s *store.Store) {
+	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for _, id := range []string{"ten_a", "ten_b"} {
 		if err := s.CreateTenant(ctx, store.Tenant{ID: id, Name: id, Active: true, CreatedAt: now}); err != nil {
