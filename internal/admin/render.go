@@ -31,6 +31,8 @@ type page struct {
 	Flash   string
 	Error   string
 	Data    any
+	// Providers shows the Providers page in the navigation.
+	Providers bool
 }
 
 // T is the URL prefix of the page's tenant.
@@ -169,6 +171,7 @@ func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, status in
 	}
 	if s := sessionFrom(r.Context()); s.csrf != "" {
 		p.CSRF = s.csrf
+		p.Providers = providersPage
 		if p.Tenants == nil {
 			if list, err := h.deps.Store.Tenants(r.Context()); err == nil {
 				p.Tenants = list
