@@ -56,6 +56,7 @@ var commands = map[string]command{
 	"apikey":   {"create, list and revoke a tenant's API keys", runAPIKey},
 	"template": {"set, list, activate and deactivate templates", runTemplate},
 	"trigger":  {"send one event through the Go SDK (signed, idempotent, retried)", runTrigger},
+	"admin":    {"admin UI: reset-token makes a new sign-in token", runAdmin},
 }
 
 // errUsage marks an error whose message was already printed with usage.

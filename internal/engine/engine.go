@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/orqestra/orqestra/internal/access"
+	"github.com/orqestra/orqestra/internal/admin"
 	"github.com/orqestra/orqestra/internal/config"
 	"github.com/orqestra/orqestra/internal/delivery"
 	"github.com/orqestra/orqestra/internal/demo"
@@ -37,6 +38,7 @@ type Engine struct {
 	Keys       *access.Directory
 	Tokens     *realtime.Tokens
 	API        *httpapi.Server
+	Admin      *admin.Handler
 
 	log     *slog.Logger
 	handler http.Handler
@@ -84,6 +86,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	e.Dispatcher = dispatch.New(dispatch.Config{
 		Store: e.Store, Committer: e.Committer, Publisher: e.Hub, TemplateTTL: cfg.CacheTTL, Log: log,
 	})
+	if e.Admin, err = admin.New(ctx, admin.Deps{
+		Store: e.Store, Dispatcher: e.Dispatcher, Keys: e.Keys, Token: cfg.AdminToken, Log: log,
+	}); err != nil {
+		return nil, err
+	}
 	api = httpapi.NewServer(httpapi.Deps{
 		Log:         log,
 		Store:       e.Store,
@@ -234,6 +241,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 func (e *Engine) extraRoutes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /sdk/orqestra.js": http.HandlerFunc(serveBundle),
+		"/admin/":              e.Admin,
 	}
 	if e.Config.Demo {
 		for pattern, h := range demo.New(e.Store, e.Dispatcher, e.Tokens, e.log).Routes() {
