@@ -56,6 +56,7 @@ var commands = map[string]command{
 	"apikey":   {"create, list and revoke a tenant's API keys", runAPIKey},
 	"template": {"set, list, activate and deactivate templates", runTemplate},
 	"trigger":  {"send one event through the Go SDK (signed, idempotent, retried)", runTrigger},
+	"provider": {"add, list, remove and test delivery providers (SMTP, SendGrid, Twilio, ...)", runProvider},
 }
 
 // errUsage marks an error whose message was already printed with usage.

@@ -33,10 +33,42 @@ type NewProvider struct {
 	Config   json.RawMessage
 }
 
-// Add validates n, seals its config bound to the tenant and the new
-// provider id, and stores it. A validation error lists every problem (see
-// Problems), config problems included.
-func Add(ctx context.Context, s *store.Store, box *secret.Box, n NewProvider, now time.Time) (store.Provider, error) {
+// Check reports every problem with n at once (see Problems): channel,
+// kind, name, priority and, when n.Config is not nil, the config itself.
+func Check(n NewProvider) error {
+	n = n.normal()
+	var problems []error
+	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+	channelOK := n.Channel == delivery.ChannelEmail || n.Channel == delivery.ChannelSMS
+	if !channelOK {
+		add("channel must be EMAIL or SMS")
+	}
+	chans, err := Channels(n.Kind)
+	if err != nil {
+		problems = append(problems, err)
+	} else if channelOK && !Serves(n.Kind, n.Channel) {
+		add("kind %s delivers %s, not %s", n.Kind, strings.Join(chans, " and "), n.Channel)
+	}
+	if utf8.RuneCountInString(n.Name) > maxNameLen || strings.ContainsAny(n.Name, "\r\n\x00") {
+		add("name must be one line of at most %d characters", maxNameLen)
+	}
+	if n.Priority < 1 || n.Priority > MaxPriority {
+		add("priority must be between 1 and %d", MaxPriority)
+	}
+	if err == nil && n.Config != nil {
+		if err := Validate(n.Kind, n.Config); err != nil {
+			for _, p := range Problems(err) {
+				problems = append(problems, errors.New(p))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("provider: %w", errors.Join(problems...))
+	}
+	return nil
+}
+
+func (n NewProvider) normal() NewProvider {
 	n.Channel = strings.ToUpper(strings.TrimSpace(n.Channel))
 	n.Kind = strings.ToLower(strings.TrimSpace(n.Kind))
 	n.Name = strings.TrimSpace(n.Name)
@@ -46,36 +78,19 @@ func Add(ctx context.Context, s *store.Store, box *secret.Box, n NewProvider, no
 	if n.Priority == 0 {
 		n.Priority = 1
 	}
-	var problems []error
-	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
-	if n.Channel != delivery.ChannelEmail && n.Channel != delivery.ChannelSMS {
-		add("channel must be EMAIL or SMS")
+	return n
+}
+
+// Add validates n (see Check), seals its config bound to the tenant and
+// the new provider id, and stores it.
+func Add(ctx context.Context, s *store.Store, box *secret.Box, n NewProvider, now time.Time) (store.Provider, error) {
+	if n.Config == nil {
+		n.Config = json.RawMessage("null")
 	}
-	kindKnown := false
-	if chans, err := Channels(n.Kind); err != nil {
-		problems = append(problems, err)
-	} else {
-		kindKnown = true
-		if n.Channel != "" && !Serves(n.Kind, n.Channel) && (n.Channel == delivery.ChannelEmail || n.Channel == delivery.ChannelSMS) {
-			add("kind %s delivers %s, not %s", n.Kind, strings.Join(chans, " and "), n.Channel)
-		}
+	if err := Check(n); err != nil {
+		return store.Provider{}, err
 	}
-	if utf8.RuneCountInString(n.Name) > maxNameLen || strings.ContainsAny(n.Name, "\r\n\x00") {
-		add("name must be one line of at most %d characters", maxNameLen)
-	}
-	if n.Priority < 1 || n.Priority > MaxPriority {
-		add("priority must be between 1 and %d", MaxPriority)
-	}
-	if kindKnown {
-		if err := Validate(n.Kind, n.Config); err != nil {
-			for _, p := range Problems(err) {
-				problems = append(problems, errors.New(p))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return store.Provider{}, fmt.Errorf("provider: %w", errors.Join(problems...))
-	}
+	n = n.normal()
 	p := store.Provider{
 		ID: "prv_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20], TenantID: n.TenantID, Channel: n.Channel, Kind: n.Kind,
 		Name: n.Name, Priority: n.Priority, Active: n.Active, CreatedAt: now, UpdatedAt: now,
