@@ -400,7 +400,7 @@ func TestRateLimitSnoozesForRetryAfter(t *testing.T) {
 	if len(reqs) != 2 || d.ProviderMessageID != "hook-msg-7" || d.Attempts != 1 {
 		t.Fatalf("%d requests, delivery %+v", len(reqs), d)
 	}
-	if gap := reqs[1].at.Sub(reqs[0].at); gap < 900*time.Millisecond || gap > 5*time.Second {
+	if gap := reqs[1].at.Sub(reqs[0].at); gap < 900*time.Millisecond || gap > 8*time.Second {
 		t.Fatalf("second request %s after the 429 with Retry-After: 1", gap)
 	}
 	if reqs[0].idempotencyKey != d.ID || reqs[1].idempotencyKey != d.ID {
@@ -423,7 +423,7 @@ func TestStopMidDeliveryRunsAgainOnRestart(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	stopFast := func(c *config.Config) { c.ShutdownTimeout = 1500 * time.Millisecond }
+	stopFast := func(c *config.Config) { c.ShutdownTimeout = 3 * time.Second }
 	e1 := enginetest.Start(t, enginetest.WithConfig(stopFast))
 	tn := setup(t, e1)
 	addProvider(t, e1, tn, "webhook", "hook", 1, map[string]any{"url": url, "timeoutSeconds": 60})
