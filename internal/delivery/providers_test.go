@@ -74,7 +74,7 @@ func trigger(t *testing.T, e *enginetest.Engine, tn tenant, to string, vars map[
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"eventType": "order.confirmed", "channels": []string{"EMAIL"},
-		"payload":   map[string]any{"userId": "u1", "recipientEmail": to}, "variables": vars,
+		"payload": map[string]any{"userId": "u1", "recipientEmail": to}, "variables": vars,
 	})
 	req, _ := http.NewRequest(http.MethodPost, e.URL+"/api/v1/events/trigger", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
