@@ -57,6 +57,7 @@ var commands = map[string]command{
 	"template": {"set, list, activate and deactivate templates", runTemplate},
 	"trigger":  {"send one event through the Go SDK (signed, idempotent, retried)", runTrigger},
 	"admin":    {"admin UI: reset-token makes a new sign-in token", runAdmin},
+	"provider": {"add, list, remove and test delivery providers (SMTP, SendGrid, Twilio, ...)", runProvider},
 }
 
 // errUsage marks an error whose message was already printed with usage.

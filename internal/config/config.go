@@ -39,6 +39,14 @@ type Config struct {
 	DeliveryWorkers int
 	// DeliveryMaxAttempts bounds retries of a delivery (ORQESTRA_DELIVERY_MAX_ATTEMPTS, default 8).
 	DeliveryMaxAttempts int
+	// DeliveryRetryWindow is roughly how long a failing delivery keeps
+	// retrying: its attempts are spread over it with growing waits
+	// (ORQESTRA_DELIVERY_RETRY_WINDOW, default 30m).
+	DeliveryRetryWindow time.Duration
+	// DeliveryRescueAfter is when a delivery left running by a crashed
+	// process runs again (ORQESTRA_DELIVERY_RESCUE_AFTER, default 5m, at
+	// least 2m, the job timeout).
+	DeliveryRescueAfter time.Duration
 	// CacheTTL is how long API keys and templates are cached in memory
 	// (ORQESTRA_CACHE_TTL, default 1s): changes made by another process
 	// apply within it.
@@ -68,6 +76,8 @@ func Default() Config {
 		ShutdownTimeout:     15 * time.Second,
 		DeliveryWorkers:     50,
 		DeliveryMaxAttempts: 8,
+		DeliveryRetryWindow: 30 * time.Minute,
+		DeliveryRescueAfter: 5 * time.Minute,
 		CacheTTL:            time.Second,
 		HistorySize:         32,
 		HistoryTTL:          10 * time.Minute,
@@ -123,6 +133,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("ORQESTRA_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	num("ORQESTRA_DELIVERY_WORKERS", &c.DeliveryWorkers)
 	num("ORQESTRA_DELIVERY_MAX_ATTEMPTS", &c.DeliveryMaxAttempts)
+	dur("ORQESTRA_DELIVERY_RETRY_WINDOW", &c.DeliveryRetryWindow)
+	dur("ORQESTRA_DELIVERY_RESCUE_AFTER", &c.DeliveryRescueAfter)
 	dur("ORQESTRA_CACHE_TTL", &c.CacheTTL)
 	num("ORQESTRA_REALTIME_HISTORY_SIZE", &c.HistorySize)
 	dur("ORQESTRA_REALTIME_HISTORY_TTL", &c.HistoryTTL)
@@ -154,6 +166,12 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryMaxAttempts < 1 {
 		errs = append(errs, errors.New("delivery max attempts must be at least 1"))
+	}
+	if c.DeliveryRetryWindow <= 0 {
+		errs = append(errs, errors.New("ORQESTRA_DELIVERY_RETRY_WINDOW must be positive"))
+	}
+	if c.DeliveryRescueAfter < 2*time.Minute {
+		errs = append(errs, errors.New("ORQESTRA_DELIVERY_RESCUE_AFTER must be at least 2m (the delivery job timeout)"))
 	}
 	return errors.Join(errs...)
 }

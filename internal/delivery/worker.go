@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,8 +34,10 @@ const (
 	QueueSMS   = "sms"
 )
 
-// NamedSender is a Sender with the provider name recorded on deliveries.
+// NamedSender is a Sender with the provider's id (remembered when it fails
+// a delivery permanently) and name (recorded on the delivery).
 type NamedSender struct {
+	ID     string
 	Name   string
 	Sender Sender
 }
@@ -44,41 +47,81 @@ type Senders interface {
 	Senders(ctx context.Context, tenantID, channel string) ([]NamedSender, error)
 }
 
+// RetryPolicy bounds how long a delivery keeps trying.
+type RetryPolicy struct {
+	// MaxAttempts counts every attempt, the first included (default 8).
+	MaxAttempts int
+	// Window is roughly the time from the first to the last attempt
+	// (default 30 minutes); the waits between attempts grow quadratically
+	// inside it.
+	Window time.Duration
+}
+
+// Defaults of RetryPolicy: about 8 attempts over 30 minutes.
+const (
+	DefaultMaxAttempts = 8
+	DefaultRetryWindow = 30 * time.Minute
+)
+
+// defaultSnooze is the wait after a provider's rate limit that named none.
+const defaultSnooze = 30 * time.Second
+
 // Worker sends one delivery per job.
 type Worker struct {
 	river.WorkerDefaults[Args]
-	store   *store.Store
-	senders Senders
-	log     *slog.Logger
-	now     func() time.Time
-	// MaxAttempts bounds retries (River's attempts, the first included).
+	store       *store.Store
+	senders     Senders
+	log         *slog.Logger
+	now         func() time.Time
 	maxAttempts int
+	// retryBase is the first wait; the wait after attempt k is k² times it.
+	retryBase time.Duration
 }
 
 // NewWorker returns a Worker. now may be nil.
-func NewWorker(s *store.Store, senders Senders, maxAttempts int, log *slog.Logger, now func() time.Time) *Worker {
+func NewWorker(s *store.Store, senders Senders, policy RetryPolicy, log *slog.Logger, now func() time.Time) *Worker {
 	if now == nil {
 		now = time.Now
 	}
-	if maxAttempts <= 0 {
-		maxAttempts = 8
+	if policy.MaxAttempts <= 0 {
+		policy.MaxAttempts = DefaultMaxAttempts
 	}
-	return &Worker{store: s, senders: senders, log: log, now: now, maxAttempts: maxAttempts}
+	if policy.Window <= 0 {
+		policy.Window = DefaultRetryWindow
+	}
+	return &Worker{store: s, senders: senders, log: log, now: now, maxAttempts: policy.MaxAttempts,
+		retryBase: RetryBase(policy.MaxAttempts, policy.Window)}
+}
+
+// RetryBase is the first wait of a schedule whose waits grow as 1², 2², 3²…
+// and add up to window over maxAttempts attempts: the sum of k² for k up to
+// n is n(n+1)(2n+1)/6, so 8 attempts over 30 minutes wait 13 s, 51 s, 1m56s,
+// 3m26s, 5m21s, 7m43s and 10m30s.
+func RetryBase(maxAttempts int, window time.Duration) time.Duration {
+	n := int64(maxAttempts - 1)
+	if n < 1 {
+		return window
+	}
+	return max(window/time.Duration(n*(n+1)*(2*n+1)/6), time.Millisecond)
 }
 
 // Timeout bounds one attempt, all providers included.
 func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return time.Minute }
 
-// NextRetry spreads attempts over about half an hour: 15 s, 1 min, 2¼ min,
-// 4 min, ... (quadratic), each with ±20% jitter so a recovering provider is
-// not hit by every queued message at the same moment.
+// NextRetry waits attempt² × the base, each with ±20% jitter so a
+// recovering provider is not hit by every queued message at the same moment.
 func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
-	base := time.Duration(job.Attempt*job.Attempt) * 15 * time.Second
+	base := time.Duration(job.Attempt*job.Attempt) * w.retryBase
 	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(base))
 	return w.now().Add(base + jitter)
 }
 
 // Work sends the delivery through the tenant's providers in priority order.
+// A provider that fails is followed by the next one at once. A provider
+// that fails permanently is remembered on the delivery and not tried again
+// for it; when every provider has failed permanently, the delivery fails
+// with their reasons. Otherwise a provider's rate limit snoozes the job for
+// the wait it asked, and any other failure retries with backoff.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	d, err := w.store.Delivery(ctx, job.Args.TenantID, job.Args.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -90,60 +133,87 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if d.Status == store.DeliverySent {
 		return nil // sent by an earlier attempt whose completion was lost
 	}
+	maxAttempts := job.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = w.maxAttempts
+	}
 	senders, err := w.senders.Senders(ctx, d.TenantID, d.Channel)
 	if err != nil {
+		w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: d.Provider, LastError: err.Error(), SkipProviders: d.SkipProviders})
+		return err
+	}
+	skip := d.SkipProviders
+	if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySending, Attempts: job.Attempt, Provider: d.Provider, LastError: d.LastError, SkipProviders: skip}); err != nil {
 		return err
 	}
 	msg := Message{DeliveryID: d.ID, TenantID: d.TenantID, EventID: d.EventID, Channel: d.Channel, To: d.Recipient, Subject: d.Subject, Text: d.Body, HTML: d.HTML}
 	var errs []string
-	allPermanent := true
+	retryable := false // a provider may still succeed later
 	var snooze time.Duration
-	last := ""
+	last := d.Provider
 	for _, s := range senders {
+		if slices.Contains(skip, s.ID) {
+			continue
+		}
 		last = s.Name
 		receipt, err := s.Sender.Send(ctx, msg)
 		if err == nil {
-			return w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySent, Attempts: job.Attempt, Provider: s.Name, ProviderMessageID: receipt.ProviderMessageID})
+			return w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySent, Attempts: job.Attempt, Provider: s.Name,
+				ProviderMessageID: receipt.ProviderMessageID, LastError: strings.Join(errs, "; "), SkipProviders: skip})
+		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The engine is stopping: River puts the job back as it was
+			// and it runs again on the next start.
+			w.update(context.WithoutCancel(ctx), d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: s.Name,
+				LastError: "interrupted by shutdown; it will run again", SkipProviders: skip})
+			return fmt.Errorf("delivery: interrupted: %w", ctx.Err())
 		}
 		w.log.WarnContext(ctx, "delivery attempt failed", "delivery_id", d.ID, "provider", s.Name, "attempt", job.Attempt, "err", err)
 		errs = append(errs, s.Name+": "+err.Error())
 		var rl *RateLimitedError
 		switch {
 		case errors.As(err, &rl):
-			allPermanent = false
-			if snooze == 0 || rl.RetryAfter < snooze {
-				snooze = max(rl.RetryAfter, time.Second)
+			retryable = true
+			wait := rl.RetryAfter
+			if wait <= 0 {
+				wait = defaultSnooze
 			}
-		case !IsPermanent(err):
-			allPermanent = false
+			if snooze == 0 || wait < snooze {
+				snooze = wait
+			}
+		case IsPermanent(err):
+			skip = append(slices.Clip(skip), s.ID)
+		default:
+			retryable = true
 		}
 	}
 	reason := strings.Join(errs, "; ")
-	if len(senders) == 0 {
-		reason = "no provider configured for " + d.Channel
-	}
 	switch {
-	case allPermanent:
-		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryFailed, Attempts: job.Attempt, Provider: last, LastError: reason}); err != nil {
+	case len(errs) == 0 && len(senders) == 0:
+		reason = "no provider configured for " + d.Channel
+	case len(errs) == 0:
+		reason = "every provider failed permanently: " + d.LastError
+	}
+	fail := func(reason string) error {
+		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryFailed, Attempts: job.Attempt, Provider: last, LastError: reason, SkipProviders: skip}); err != nil {
 			return err
 		}
 		return river.JobCancel(errors.New(reason))
-	case job.Attempt >= w.maxAttempts:
-		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryFailed, Attempts: job.Attempt, Provider: last, LastError: reason}); err != nil {
-			return err
-		}
-		return river.JobCancel(fmt.Errorf("gave up after %d attempts: %s", job.Attempt, reason))
-	case snooze > 0 && len(errs) == len(senders):
-		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: last, LastError: reason}); err != nil {
-			return err
-		}
-		return river.JobSnooze(snooze)
-	default:
-		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: last, LastError: reason}); err != nil {
-			return err
-		}
-		return errors.New(reason)
 	}
+	switch {
+	case !retryable:
+		return fail(reason)
+	case job.Attempt >= maxAttempts && snooze == 0:
+		return fail(fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, reason))
+	}
+	if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: last, LastError: reason, SkipProviders: skip}); err != nil {
+		return err
+	}
+	if snooze > 0 {
+		// A snooze does not use up an attempt (River gives it back).
+		return river.JobSnooze(snooze)
+	}
+	return errors.New(reason)
 }
 
 func (w *Worker) update(ctx context.Context, d store.Delivery, u store.DeliveryUpdate) error {
@@ -162,7 +232,17 @@ type QueueConfig struct {
 	// FetchPollInterval is how often workers look for new jobs; SQLite has
 	// no LISTEN/NOTIFY, so this bounds enqueue-to-start latency.
 	FetchPollInterval time.Duration
+	// SoftStopTimeout is how long a stop waits for running deliveries
+	// before cancelling them; a cancelled delivery is put back and runs
+	// again on the next start. 0 waits as long as the stop's context allows.
+	SoftStopTimeout time.Duration
+	// RescueAfter is when a job left running by a crashed process is run
+	// again (default 5 minutes; at least the 2-minute job timeout).
+	RescueAfter time.Duration
 }
+
+// jobTimeout bounds a job in River; the worker's own Timeout is shorter.
+const jobTimeout = 2 * time.Minute
 
 // NewQueue builds a River client on the store's writer handle with w registered.
 // Pass w == nil for an insert-only client (the CLI).
@@ -184,9 +264,13 @@ func NewQueue(s *store.Store, w *Worker, cfg QueueConfig, log *slog.Logger) (*Qu
 		}
 		rc.FetchCooldown = 2 * time.Millisecond
 		rc.FetchPollInterval = cfg.FetchPollInterval
-		rc.JobTimeout = 2 * time.Minute
+		rc.JobTimeout = jobTimeout
 		// A job left "running" by a crashed process is retried after this.
-		rc.RescueStuckJobsAfter = 5 * time.Minute
+		rc.RescueStuckJobsAfter = max(cfg.RescueAfter, jobTimeout)
+		if cfg.RescueAfter == 0 {
+			rc.RescueStuckJobsAfter = 5 * time.Minute
+		}
+		rc.SoftStopTimeout = cfg.SoftStopTimeout
 		rc.MaxAttempts = w.maxAttempts
 	}
 	c, err := river.NewClient(riversqlite.New(s.Write), rc)
@@ -235,7 +319,7 @@ type OutboxOnly struct{ Outbox *Outbox }
 
 // Senders returns the outbox.
 func (o OutboxOnly) Senders(context.Context, string, string) ([]NamedSender, error) {
-	return []NamedSender{{Name: "outbox", Sender: o.Outbox}}, nil
+	return []NamedSender{{ID: "outbox", Name: "outbox", Sender: o.Outbox}}, nil
 }
 
 var _ rivertype.JobArgs = Args{}

@@ -21,8 +21,10 @@ import (
 	"github.com/orqestra/orqestra/internal/demo"
 	"github.com/orqestra/orqestra/internal/dispatch"
 	"github.com/orqestra/orqestra/internal/httpapi"
+	"github.com/orqestra/orqestra/internal/provider"
 	"github.com/orqestra/orqestra/internal/ratelimit"
 	"github.com/orqestra/orqestra/internal/realtime"
+	"github.com/orqestra/orqestra/internal/secret"
 	"github.com/orqestra/orqestra/internal/store"
 	"github.com/orqestra/orqestra/web/sdk"
 )
@@ -39,6 +41,10 @@ type Engine struct {
 	Tokens     *realtime.Tokens
 	API        *httpapi.Server
 	Admin      *admin.Handler
+	// Secrets seals and opens provider configs (ORQESTRA_SECRET_KEY).
+	Secrets *secret.Box
+	// Providers resolves a tenant's delivery providers for the workers.
+	Providers *provider.Resolver
 
 	log     *slog.Logger
 	handler http.Handler
@@ -67,9 +73,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	}
 	e.Tokens = e.Tokens.WithTTL(cfg.TokenTTL)
 
-	worker := delivery.NewWorker(e.Store, delivery.OutboxOnly{Outbox: &delivery.Outbox{Store: e.Store, Now: time.Now}},
-		cfg.DeliveryMaxAttempts, log, nil)
-	if e.Queue, err = delivery.NewQueue(e.Store, worker, delivery.QueueConfig{Workers: cfg.DeliveryWorkers}, log); err != nil {
+	if e.Secrets, err = provider.LoadKey(ctx, e.Store, cfg.SecretKey, log); err != nil {
+		return nil, err
+	}
+	e.Providers = provider.NewResolver(provider.ResolverConfig{
+		Store: e.Store, Box: e.Secrets, Outbox: &delivery.Outbox{Store: e.Store, Now: time.Now}, TTL: cfg.CacheTTL, Log: log,
+	})
+	worker := delivery.NewWorker(e.Store, e.Providers,
+		delivery.RetryPolicy{MaxAttempts: cfg.DeliveryMaxAttempts, Window: cfg.DeliveryRetryWindow}, log, nil)
+	if e.Queue, err = delivery.NewQueue(e.Store, worker, delivery.QueueConfig{
+		Workers: cfg.DeliveryWorkers,
+		// Running deliveries get most of the shutdown time to finish; the
+		// rest are cancelled and put back, so they run again on restart.
+		SoftStopTimeout: cfg.ShutdownTimeout * 2 / 3,
+		RescueAfter:     cfg.DeliveryRescueAfter,
+	}, log); err != nil {
 		return nil, err
 	}
 	e.Keys = access.NewDirectory(e.Store, cfg.CacheTTL, nil)

@@ -33,6 +33,8 @@ type Engine struct {
 	Engine *engine.Engine
 	// Config is the configuration it runs with.
 	Config config.Config
+
+	stop func() error
 }
 
 // Option changes the engine's configuration or environment.
@@ -86,10 +88,15 @@ func Start(t testing.TB, opts ...Option) *Engine {
 	e := &Engine{URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(), Store: eng.Store, Engine: eng, Config: cfg}
 	done := make(chan error, 1)
 	go func() { done <- eng.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	e.stop = sync.OnceValue(func() error {
+		// Keep-alive connections from the test's client would hold the
+		// HTTP server's graceful shutdown open.
 		http.DefaultClient.CloseIdleConnections()
 		cancel()
-		if err := <-done; err != nil {
+		return <-done
+	})
+	t.Cleanup(func() {
+		if err := e.stop(); err != nil {
 			t.Errorf("enginetest: engine stopped with: %v", err)
 		}
 	})
@@ -142,6 +149,16 @@ func (e *Engine) CreateTenant(t testing.TB, tn Tenant) (tenantID, apiKey string)
 		t.Fatalf("enginetest: create tenant: %v", err)
 	}
 	return tenant.ID, key
+}
+
+// Stop shuts the engine down gracefully, as the end of the test would, so a
+// test can start another engine on the same database (a restart). Stopping
+// twice is harmless.
+func (e *Engine) Stop(t testing.TB) {
+	t.Helper()
+	if err := e.stop(); err != nil {
+		t.Errorf("enginetest: engine stopped with: %v", err)
+	}
 }
 
 // WebsocketURL is the realtime endpoint.

@@ -5,19 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
-const deliveryColumns = `id, tenant_id, event_id, channel, recipient, subject, body, html, status, attempts, provider, provider_message_id, last_error, created_at, updated_at, sent_at`
+const deliveryColumns = `id, tenant_id, event_id, channel, recipient, subject, body, html, status, attempts, provider, provider_message_id, last_error, skip_providers, created_at, updated_at, sent_at`
 
 func scanDelivery(row interface{ Scan(...any) error }) (Delivery, error) {
 	var d Delivery
 	var created, updated int64
 	var sent sql.NullInt64
+	var skip string
 	if err := row.Scan(&d.ID, &d.TenantID, &d.EventID, &d.Channel, &d.Recipient, &d.Subject, &d.Body, &d.HTML, &d.Status, &d.Attempts,
-		&d.Provider, &d.ProviderMessageID, &d.LastError, &created, &updated, &sent); err != nil {
+		&d.Provider, &d.ProviderMessageID, &d.LastError, &skip, &created, &updated, &sent); err != nil {
 		return Delivery{}, err
 	}
+	d.SkipProviders = splitList(skip)
 	d.CreatedAt = FromMicros(created)
 	d.UpdatedAt = FromMicros(updated)
 	if sent.Valid {
@@ -64,7 +67,10 @@ type DeliveryUpdate struct {
 	Provider          string
 	ProviderMessageID string
 	LastError         string
-	At                time.Time
+	// SkipProviders replaces the delivery's list of providers that failed
+	// it permanently.
+	SkipProviders []string
+	At            time.Time
 }
 
 // UpdateDelivery records an attempt's outcome. A delivery already sent is
@@ -74,9 +80,9 @@ func (s *Store) UpdateDelivery(ctx context.Context, tenantID, id string, u Deliv
 	if u.Status == DeliverySent {
 		sent = Micros(u.At)
 	}
-	res, err := s.Write.ExecContext(ctx, `UPDATE deliveries SET status = $3, attempts = $4, provider = $5, provider_message_id = $6, last_error = $7, updated_at = $8, sent_at = COALESCE(sent_at, $9)
+	res, err := s.Write.ExecContext(ctx, `UPDATE deliveries SET status = $3, attempts = $4, provider = $5, provider_message_id = $6, last_error = $7, updated_at = $8, sent_at = COALESCE(sent_at, $9), skip_providers = $10
 		WHERE tenant_id = $1 AND id = $2 AND status <> 'sent'`,
-		tenantID, id, u.Status, u.Attempts, u.Provider, u.ProviderMessageID, u.LastError, Micros(u.At), sent)
+		tenantID, id, u.Status, u.Attempts, u.Provider, u.ProviderMessageID, u.LastError, Micros(u.At), sent, strings.Join(u.SkipProviders, ","))
 	if err != nil {
 		return fmt.Errorf("store: update delivery: %w", err)
 	}

@@ -56,9 +56,12 @@ type Delivery struct {
 	Provider          string
 	ProviderMessageID string
 	LastError         string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	SentAt            *time.Time
+	// SkipProviders are the ids of providers that failed this delivery
+	// permanently; retries do not try them again.
+	SkipProviders []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	SentAt        *time.Time
 }
 
 // Delivery statuses.
