@@ -25,6 +25,7 @@ import (
 
 	"github.com/orqestra/orqestra/internal/access"
 	"github.com/orqestra/orqestra/internal/dispatch"
+	"github.com/orqestra/orqestra/internal/secret"
 	"github.com/orqestra/orqestra/internal/store"
 )
 
@@ -48,6 +49,8 @@ type Deps struct {
 	// Keys is the API key cache, flushed when keys or tenants change here so
 	// the change applies at once in this process.
 	Keys *access.Directory
+	// Secrets seals and opens provider configs.
+	Secrets *secret.Box
 	// Token is the configured admin token (ORQESTRA_ADMIN_TOKEN). When empty,
 	// one is generated on first start, its hash kept in settings, and the
 	// token itself logged once.
@@ -74,8 +77,8 @@ type Handler struct {
 // New builds the admin UI. With no configured token it makes sure one exists,
 // logging a newly generated one once.
 func New(ctx context.Context, d Deps) (*Handler, error) {
-	if d.Store == nil || d.Dispatcher == nil {
-		return nil, errors.New("admin: store and dispatcher are required")
+	if d.Store == nil || d.Dispatcher == nil || d.Secrets == nil {
+		return nil, errors.New("admin: store, dispatcher and secrets are required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

@@ -100,7 +100,7 @@ func TestAdminE2E(t *testing.T) {
 		t.Log("no Providers page yet: checked the outbox instead of the SMTP server")
 		return
 	}
-	msgs := smtpSrv.WaitMessages(t, 2, 10*time.Second)
+	msgs := smtpSrv.WaitMessages(t, 3, 10*time.Second) // provider test, pre-flight, order
 	var subjects []string
 	for _, m := range msgs {
 		p, err := m.Parse()
@@ -113,7 +113,7 @@ func TestAdminE2E(t *testing.T) {
 		}
 	}
 	joined := strings.Join(subjects, " | ")
-	if !strings.Contains(joined, "Orqestra pre-flight test") || !strings.Contains(joined, "Order A-1001 confirmed") {
+	if !strings.Contains(joined, "Orqestra test message") || !strings.Contains(joined, "Orqestra pre-flight test") || !strings.Contains(joined, "Order A-1001 confirmed") {
 		t.Fatalf("emails arrived with subjects %q", joined)
 	}
 }

@@ -22,6 +22,13 @@ func (h *Handler) routes() {
 	m.Handle("POST /admin/tenants/{tid}/keys", a(h.handleCreateKey))
 	m.Handle("POST /admin/tenants/{tid}/keys/{kid}/revoke", a(h.handleRevokeKey))
 
+	m.Handle("GET /admin/tenants/{tid}/providers", a(h.handleProviders))
+	m.Handle("GET /admin/tenants/{tid}/providers/new", a(h.handleProviderNew))
+	m.Handle("POST /admin/tenants/{tid}/providers", a(h.handleProviderSave))
+	m.Handle("GET /admin/tenants/{tid}/providers/{pid}/edit", a(h.handleProviderEdit))
+	m.Handle("POST /admin/tenants/{tid}/providers/{pid}", a(h.handleProviderChange))
+	m.Handle("POST /admin/tenants/{tid}/providers/{pid}/test", a(h.handleProviderTest))
+
 	m.Handle("GET /admin/tenants/{tid}/templates", a(h.handleTemplates))
 	m.Handle("GET /admin/tenants/{tid}/templates/edit", a(h.handleTemplateEdit))
 	m.Handle("POST /admin/tenants/{tid}/templates", a(h.handleTemplateSave))

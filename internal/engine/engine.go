@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 		Store: e.Store, Committer: e.Committer, Publisher: e.Hub, TemplateTTL: cfg.CacheTTL, Log: log,
 	})
 	if e.Admin, err = admin.New(ctx, admin.Deps{
-		Store: e.Store, Dispatcher: e.Dispatcher, Keys: e.Keys, Token: cfg.AdminToken, Log: log,
+		Store: e.Store, Dispatcher: e.Dispatcher, Keys: e.Keys, Secrets: e.Secrets, Token: cfg.AdminToken, Log: log,
 	}); err != nil {
 		return nil, err
 	}

@@ -95,7 +95,8 @@ try {
       await page.fill("input[name=name]", "test-smtp");
       await page.fill("input[name='cfg.host']", smtpHost);
       await page.fill("input[name='cfg.port']", smtpPort);
-      await page.fill("input[name='cfg.from']", "Orqestra <noreply@example.test>");
+      await page.fill("input[name='cfg.from']", "noreply@example.test");
+      await page.fill("input[name='cfg.fromName']", "Orqestra");
       const security = page.locator("[name='cfg.security']");
       if (await security.count() > 0) {
         if ((await security.evaluate((el) => el.tagName)) === "SELECT") await security.selectOption("none");
@@ -104,7 +105,12 @@ try {
       await shot("provider-form");
       await page.click("button[data-testid=save-provider]");
       await page.waitForURL(/\/providers$/);
+      expect(await page.locator(".flash.bad").count() === 0, "the provider form is accepted: " + (await page.locator(".flash.bad").textContent().catch(() => "")));
       expect((await page.content()).includes("test-smtp"), "the provider is listed");
+      expect((await page.locator("table.list code", { hasText: "127.0.0.1" }).count()) === 1, "the config is shown");
+      await page.fill("form.test-form input[name=to]", recipient);
+      await page.click("[data-testid=send-provider-test]");
+      await page.waitForSelector(".flash.ok:text('Test message sent')");
       await shot("providers");
       result.provider = true;
       log("added SMTP provider");
