@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -31,29 +34,43 @@ var ErrConflict = errors.New("already exists")
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is the database. Writes go through one connection (SQLite allows one
-// writer, and River's SQLite driver requires it); reads use their own pool so
-// history pages never queue behind writes.
+// Store is the database: SQLite (one file, one machine) or PostgreSQL (any
+// number of engine nodes). The SQL is the same on both; only opening,
+// migration locking and WAL upkeep differ.
+//
+// On SQLite, writes go through one connection (SQLite allows one writer, and
+// River's SQLite driver requires it) and reads use their own pool so history
+// pages never queue behind writes. On PostgreSQL, Write and Read are the same
+// pool (pgx under database/sql), and PG holds the pgx pool River's workers use.
 type Store struct {
-	// Write is the single-connection handle used for every write and by River.
+	// Write is the handle used for every write and by River.
 	Write *sql.DB
-	// Read is a pool for reads only.
+	// Read is the handle for reads only.
 	Read *sql.DB
-	// Path is the SQLite file path.
+	// Path is the SQLite file path ("" on PostgreSQL).
 	Path string
+	// PG is the pgx pool on PostgreSQL (nil on SQLite): River's workers use
+	// it for LISTEN/NOTIFY, so jobs start without waiting for a poll.
+	PG *pgxpool.Pool
 
-	log *slog.Logger
+	name string // where the data lives, without credentials, for logs
+	log  *slog.Logger
 }
 
 // Open opens (creating if needed) and migrates the database named by url.
-// Supported: "sqlite:PATH" (also "sqlite://PATH" and a bare path ending in .db).
+// Supported: "sqlite:PATH" (also "sqlite://PATH" and a bare path ending in
+// .db), and "postgres://..." or "postgresql://..." (pgx connection strings,
+// including pool_max_conns).
 func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
-	path, ok := sqlitePath(url)
-	if !ok {
-		return nil, fmt.Errorf("store: unsupported database URL %q (want sqlite:PATH)", url)
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		return openPostgres(ctx, url, log)
+	}
+	path, ok := sqlitePath(url)
+	if !ok {
+		return nil, fmt.Errorf("store: unsupported database URL (want sqlite:PATH or postgres://...)")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -77,7 +94,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s := &Store{Write: w, Read: r, Path: abs, log: log}
+	s := &Store{Write: w, Read: r, Path: abs, name: "sqlite:" + abs, log: log}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -97,13 +114,75 @@ func sqlitePath(url string) (string, bool) {
 	return "", false
 }
 
-// Close closes both handles.
+// openPostgres opens a pgx pool and a database/sql handle over it, so the
+// store's queries stay one code path for both databases.
+func openPostgres(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included: keep it out.
+		return nil, errors.New("store: invalid PostgreSQL URL")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// River's producers, the committer and API reads share the pool;
+		// pgx's default (max(4, CPUs)) makes them queue for connections.
+		cfg.MaxConns = int32(max(16, runtime.GOMAXPROCS(0)*4))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	s := &Store{
+		Write: db, Read: db, PG: pool, log: log,
+		name: fmt.Sprintf("postgres://%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Postgres reports whether the store is on PostgreSQL.
+func (s *Store) Postgres() bool { return s.PG != nil }
+
+// Name says where the data lives (file path, or PostgreSQL host and
+// database), without credentials, for logs and CLI output.
+func (s *Store) Name() string { return s.name }
+
+// Close closes the handles.
 func (s *Store) Close() error {
+	if s.PG != nil {
+		err := s.Write.Close()
+		s.PG.Close()
+		return err
+	}
 	return errors.Join(s.Read.Close(), s.Write.Close())
 }
 
-// migrate applies our numbered migrations, then River's.
+// migrationLock is the PostgreSQL advisory lock key that serialises
+// migrations when several nodes start at once ("orqestra" in ASCII).
+const migrationLock int64 = 0x6f72716573747261
+
+// migrate applies our numbered migrations, then River's. On PostgreSQL a
+// session advisory lock makes nodes starting together migrate one at a time
+// (CREATE TABLE IF NOT EXISTS alone is not safe under concurrency there).
 func (s *Store) migrate(ctx context.Context) error {
+	if s.PG != nil {
+		lock, err := s.PG.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer lock.Release()
+		if _, err := lock.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("store: migrate: lock: %w", err)
+		}
+		defer lock.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
 	if _, err := s.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS orqestra_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
@@ -117,20 +196,25 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := fmt.Sscanf(filepath.Base(name), "%d_", &version); err != nil {
 			return fmt.Errorf("store: migration %s: bad name", name)
 		}
-		var done int
-		if err := s.Write.QueryRowContext(ctx, `SELECT COUNT(*) FROM orqestra_migrations WHERE version = $1`, version).Scan(&done); err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
-		if done > 0 {
-			continue
-		}
 		body, err := migrations.ReadFile(name)
 		if err != nil {
 			return fmt.Errorf("store: migrate: %w", err)
 		}
+		// The check is inside the transaction: on SQLite it is an immediate
+		// one, which holds the file's write lock, so another process that
+		// migrates at the same moment waits and then sees the version done.
 		tx, err := s.Write.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("store: migrate: %w", err)
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM orqestra_migrations WHERE version = $1`, version).Scan(&done); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		if done > 0 {
+			tx.Rollback()
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
@@ -145,11 +229,31 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		s.log.Info("applied migration", "version", version)
 	}
+	if s.PG != nil {
+		m, err := rivermigrate.New(riverpgxv5.New(s.PG), nil)
+		if err != nil {
+			return fmt.Errorf("store: river migrate: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("store: river migrate: %w", err)
+		}
+		return nil
+	}
+	// River's SQLite migrator takes no lock: run it inside an immediate
+	// transaction so processes opening a new file together take turns.
 	m, err := rivermigrate.New(riversqlite.New(s.Write), nil)
 	if err != nil {
 		return fmt.Errorf("store: river migrate: %w", err)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	tx, err := s.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: river migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: river migrate: %w", err)
 	}
 	return nil
@@ -184,8 +288,12 @@ func (s *Store) EnsureSetting(ctx context.Context, key, value string) (string, e
 }
 
 // Checkpoint runs a passive WAL checkpoint so the WAL file does not grow
-// without bound under continuous writes.
+// without bound under continuous writes. PostgreSQL checkpoints itself, so
+// there it does nothing.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.PG != nil {
+		return nil
+	}
 	_, err := s.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return err
 }
