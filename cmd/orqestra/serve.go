@@ -62,7 +62,7 @@ func runMigrate(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "database is up to date:", s.Path)
+	fmt.Fprintln(e.stdout, "database is up to date:", s.Name())
 	return s.Close()
 }
 

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
@@ -221,63 +224,117 @@ func (w *Worker) update(ctx context.Context, d store.Delivery, u store.DeliveryU
 	return w.store.UpdateDelivery(ctx, d.TenantID, d.ID, u)
 }
 
-// Queue is the delivery queue of a River client over SQLite.
+// Queue is the delivery queue: River over the store's database.
+//
+// On SQLite one River client inserts and works jobs. On PostgreSQL two
+// clients share River's tables: Client inserts inside the store's *sql.Tx
+// (riverdatabasesql), and its insert sends River's NOTIFY in that
+// transaction, which a riverpgxv5 client (pgx pool, LISTEN/NOTIFY) hears on
+// commit on every node, so a job starts within milliseconds, without polling.
 type Queue struct {
+	// Client inserts jobs in the store's transactions; on SQLite it also
+	// works them.
 	Client *river.Client[*sql.Tx]
+	// workers works the jobs on PostgreSQL; nil on SQLite.
+	workers *river.Client[pgx.Tx]
 }
 
 // QueueConfig tunes the River client.
 type QueueConfig struct {
 	Workers int // concurrent deliveries per channel
-	// FetchPollInterval is how often workers look for new jobs; SQLite has
-	// no LISTEN/NOTIFY, so this bounds enqueue-to-start latency.
+	// FetchPollInterval is how often workers look for new jobs. SQLite has
+	// no LISTEN/NOTIFY, so there it bounds enqueue-to-start latency; on
+	// PostgreSQL it is only a fallback behind notifications.
 	FetchPollInterval time.Duration
 	// SoftStopTimeout is how long a stop waits for running deliveries
 	// before cancelling them; a cancelled delivery is put back and runs
 	// again on the next start. 0 waits as long as the stop's context allows.
 	SoftStopTimeout time.Duration
 	// RescueAfter is when a job left running by a crashed process is run
-	// again (default 5 minutes; at least the 2-minute job timeout).
+	// again (default 5 minutes; at least the 2-minute job timeout). With
+	// several nodes, another node runs it.
 	RescueAfter time.Duration
 }
 
 // jobTimeout bounds a job in River; the worker's own Timeout is shorter.
 const jobTimeout = 2 * time.Minute
 
-// NewQueue builds a River client on the store's writer handle with w registered.
-// Pass w == nil for an insert-only client (the CLI).
+// NewQueue builds River on the store with w registered. Pass w == nil for
+// an insert-only queue (the CLI).
 func NewQueue(s *store.Store, w *Worker, cfg QueueConfig, log *slog.Logger) (*Queue, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 50
 	}
 	if cfg.FetchPollInterval <= 0 {
 		cfg.FetchPollInterval = 20 * time.Millisecond
+		if s.Postgres() {
+			cfg.FetchPollInterval = time.Second
+		}
 	}
-	rc := &river.Config{Logger: log}
+	// FetchCooldown also paces an inserting client's NOTIFYs per queue:
+	// keep it short so bursts of triggers are not left for the next poll.
+	insert := &river.Config{Logger: log, FetchCooldown: 2 * time.Millisecond}
+	var work *river.Config
 	if w != nil {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, w)
-		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{
-			QueueEmail: {MaxWorkers: cfg.Workers},
-			QueueSMS:   {MaxWorkers: cfg.Workers},
+		work = &river.Config{
+			Logger:  log,
+			Workers: workers,
+			Queues: map[string]river.QueueConfig{
+				QueueEmail: {MaxWorkers: cfg.Workers},
+				QueueSMS:   {MaxWorkers: cfg.Workers},
+			},
+			FetchCooldown:     2 * time.Millisecond,
+			FetchPollInterval: cfg.FetchPollInterval,
+			JobTimeout:        jobTimeout,
+			// A job left "running" by a crashed process is retried after this.
+			RescueStuckJobsAfter: max(cfg.RescueAfter, jobTimeout),
+			SoftStopTimeout:      cfg.SoftStopTimeout,
+			MaxAttempts:          w.maxAttempts,
 		}
-		rc.FetchCooldown = 2 * time.Millisecond
-		rc.FetchPollInterval = cfg.FetchPollInterval
-		rc.JobTimeout = jobTimeout
-		// A job left "running" by a crashed process is retried after this.
-		rc.RescueStuckJobsAfter = max(cfg.RescueAfter, jobTimeout)
 		if cfg.RescueAfter == 0 {
-			rc.RescueStuckJobsAfter = 5 * time.Minute
+			work.RescueStuckJobsAfter = 5 * time.Minute
 		}
-		rc.SoftStopTimeout = cfg.SoftStopTimeout
-		rc.MaxAttempts = w.maxAttempts
 	}
-	c, err := river.NewClient(riversqlite.New(s.Write), rc)
+	if !s.Postgres() {
+		rc := insert
+		if work != nil {
+			rc = work
+		}
+		c, err := river.NewClient(riversqlite.New(s.Write), rc)
+		if err != nil {
+			return nil, fmt.Errorf("delivery: river client: %w", err)
+		}
+		return &Queue{Client: c}, nil
+	}
+	c, err := river.NewClient(riverdatabasesql.New(s.Write), insert)
 	if err != nil {
 		return nil, fmt.Errorf("delivery: river client: %w", err)
 	}
-	return &Queue{Client: c}, nil
+	q := &Queue{Client: c}
+	if work != nil {
+		if q.workers, err = river.NewClient(riverpgxv5.New(s.PG), work); err != nil {
+			return nil, fmt.Errorf("delivery: river workers: %w", err)
+		}
+	}
+	return q, nil
+}
+
+// Start starts working jobs.
+func (q *Queue) Start(ctx context.Context) error {
+	if q.workers != nil {
+		return q.workers.Start(ctx)
+	}
+	return q.Client.Start(ctx)
+}
+
+// Stop stops fetching jobs and waits for running ones to finish (or ctx).
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.workers != nil {
+		return q.workers.Stop(ctx)
+	}
+	return q.Client.Stop(ctx)
 }
 
 // EnqueueTx inserts one job per delivery inside tx.

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/orqestra/orqestra/internal/access"
 	"github.com/orqestra/orqestra/internal/admin"
 	"github.com/orqestra/orqestra/internal/config"
@@ -47,6 +49,7 @@ type Engine struct {
 	Providers *provider.Resolver
 
 	log     *slog.Logger
+	redis   *redis.Client // rate limits; nil without ORQESTRA_REDIS_URL
 	handler http.Handler
 	stop    context.CancelFunc
 	bg      chan struct{}
@@ -58,6 +61,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	e := &Engine{Config: cfg, log: log}
 	defer func() {
 		if err != nil {
+			if e.redis != nil {
+				e.redis.Close()
+			}
 			e.closeStore()
 		}
 	}()
@@ -96,9 +102,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	if e.Hub, err = realtime.NewHub(realtime.Config{
 		HistorySize: cfg.HistorySize,
 		HistoryTTL:  cfg.HistoryTTL,
+		RedisURL:    cfg.RedisURL,
 		CheckOrigin: func(r *http.Request) bool { return api.CheckOrigin(r) },
 	}, e.Tokens, log); err != nil {
 		return nil, err
+	}
+	// One node keeps rate limits in memory; several share them in Redis.
+	var limiter httpapi.RateLimiter = ratelimit.NewMemory(nil)
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, errors.New("engine: ORQESTRA_REDIS_URL is not a valid redis:// URL")
+		}
+		// A sick Redis must not hold triggers: the limiter fails open fast.
+		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+		e.redis = redis.NewClient(opts)
+		limiter = ratelimit.NewRedis(e.redis, "orqestra:ratelimit:")
 	}
 	e.Committer = dispatch.NewCommitter(e.Store, e.Queue, 0, log)
 	e.Dispatcher = dispatch.New(dispatch.Config{
@@ -113,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 		Log:         log,
 		Store:       e.Store,
 		Keys:        e.Keys,
-		Limiter:     ratelimit.NewMemory(nil),
+		Limiter:     limiter,
 		Dispatcher:  e.Dispatcher,
 		Tokens:      e.Tokens,
 		Realtime:    e.Hub.WebsocketHandler(),
@@ -147,7 +166,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.Hub.Run(); err != nil {
 		return fmt.Errorf("engine: realtime: %w", err)
 	}
-	if err := e.Queue.Client.Start(context.WithoutCancel(ctx)); err != nil {
+	if err := e.Queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("engine: delivery queue: %w", err)
 	}
 	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -193,11 +212,14 @@ func (e *Engine) Shutdown(ctx context.Context) error {
 		e.stop()
 		<-e.bg
 	}
-	if err := e.Queue.Client.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	if err := e.Queue.Stop(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		errs = append(errs, fmt.Errorf("delivery queue: %w", err))
 	}
 	if err := e.Hub.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("realtime: %w", err))
+	}
+	if e.redis != nil {
+		errs = append(errs, e.redis.Close())
 	}
 	errs = append(errs, e.closeStore())
 	return errors.Join(errs...)
@@ -228,7 +250,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	e.log.Info("orqestra listening", "addr", ln.Addr().String(), "database", e.Store.Path)
+	e.log.Info("orqestra listening", "addr", ln.Addr().String(), "database", e.Store.Name(), "redis", e.Config.RedisURL != "")
 	var serveErr error
 	select {
 	case <-ctx.Done():

@@ -20,10 +20,11 @@ type Config struct {
 	// CheckOrigin decides whether a WebSocket upgrade from a browser origin is
 	// allowed. nil allows only same-host origins (and non-browser clients).
 	CheckOrigin func(r *http.Request) bool
-	// Broker, when set, replaces the in-memory broker (e.g. Redis, to scale out).
-	Broker centrifuge.Broker
-	// PresenceManager, when set, replaces the in-memory presence manager.
-	PresenceManager centrifuge.PresenceManager
+	// RedisURL, when set (redis://[user:password@]host:port[/db]), makes
+	// the node use centrifuge's Redis broker and presence manager: a
+	// publication on any node reaches clients on every node, and channel
+	// history (for recovery) is shared.
+	RedisURL string
 	// ClientQueueMaxSize bounds each connection's outgoing queue (bytes).
 	ClientQueueMaxSize int
 }
@@ -35,6 +36,7 @@ type Hub struct {
 	cfg    Config
 	log    *slog.Logger
 	ws     http.Handler
+	redis  *centrifuge.RedisShard // nil without Redis
 }
 
 type tenantKey struct{}
@@ -58,13 +60,12 @@ func NewHub(cfg Config, tokens *Tokens, log *slog.Logger) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
-	if cfg.Broker != nil {
-		node.SetBroker(cfg.Broker)
-	}
-	if cfg.PresenceManager != nil {
-		node.SetPresenceManager(cfg.PresenceManager)
-	}
 	h := &Hub{node: node, tokens: tokens, cfg: cfg, log: log}
+	if cfg.RedisURL != "" {
+		if err := h.useRedis(cfg.RedisURL); err != nil {
+			return nil, err
+		}
+	}
 	node.OnConnecting(h.onConnecting)
 	node.OnConnect(h.onConnect)
 	h.ws = centrifuge.NewWebsocketHandler(node, centrifuge.WebsocketConfig{
@@ -78,6 +79,32 @@ func NewHub(cfg Config, tokens *Tokens, log *slog.Logger) (*Hub, error) {
 	return h, nil
 }
 
+// useRedis switches the node to the Redis broker and presence manager.
+func (h *Hub) useRedis(url string) error {
+	shard, err := centrifuge.NewRedisShard(h.node, centrifuge.RedisShardConfig{Address: url, ClientName: "orqestra"})
+	if err != nil {
+		// The shard's error may quote the address: keep a password out of logs.
+		return errors.New("realtime: invalid Redis URL or Redis unreachable")
+	}
+	broker, err := centrifuge.NewRedisBroker(h.node, centrifuge.RedisBrokerConfig{Prefix: redisPrefix, Shards: []*centrifuge.RedisShard{shard}})
+	if err != nil {
+		shard.Close()
+		return fmt.Errorf("realtime: redis broker: %w", err)
+	}
+	presence, err := centrifuge.NewRedisPresenceManager(h.node, centrifuge.RedisPresenceManagerConfig{Prefix: redisPrefix, Shards: []*centrifuge.RedisShard{shard}})
+	if err != nil {
+		shard.Close()
+		return fmt.Errorf("realtime: redis presence: %w", err)
+	}
+	h.node.SetBroker(broker)
+	h.node.SetPresenceManager(presence)
+	h.redis = shard
+	return nil
+}
+
+// redisPrefix namespaces centrifuge's keys and channels in a shared Redis.
+const redisPrefix = "orqestra"
+
 // Node exposes the centrifuge node (for brokers and metrics).
 func (h *Hub) Node() *centrifuge.Node { return h.node }
 
@@ -85,7 +112,13 @@ func (h *Hub) Node() *centrifuge.Node { return h.node }
 func (h *Hub) Run() error { return h.node.Run() }
 
 // Shutdown disconnects clients and stops the node.
-func (h *Hub) Shutdown(ctx context.Context) error { return h.node.Shutdown(ctx) }
+func (h *Hub) Shutdown(ctx context.Context) error {
+	err := h.node.Shutdown(ctx)
+	if h.redis != nil {
+		h.redis.Close()
+	}
+	return err
+}
 
 // WebsocketHandler serves /connection/websocket.
 func (h *Hub) WebsocketHandler() http.Handler { return h.ws }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orqestra/orqestra/internal/pgtest"
+	"github.com/orqestra/orqestra/internal/dbtest"
 	"github.com/orqestra/orqestra/internal/store"
 )
 
@@ -23,7 +23,7 @@ func backends(t *testing.T, f func(t *testing.T, url string)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		f(t, pgtest.Schema(t))
+		f(t, dbtest.Schema(t))
 	})
 }
 

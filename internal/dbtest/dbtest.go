@@ -1,8 +1,8 @@
-// Package pgtest gives tests an isolated PostgreSQL database or schema, and
+// Package dbtest gives tests an isolated PostgreSQL database or schema, and
 // the Redis URL, from the environment. Tests that need them skip with a clear
 // message when the variables are not set, so `go test ./...` passes on a
 // machine without PostgreSQL or Redis.
-package pgtest
+package dbtest
 
 import (
 	"context"
@@ -68,7 +68,7 @@ func Database(t testing.TB) string {
 	t.Cleanup(func() { exec(t, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatalf("pgtest: %s: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: %s: %v", PostgresEnv, err)
 	}
 	u.Path = "/" + name
 	return u.String()
@@ -77,7 +77,7 @@ func Database(t testing.TB) string {
 func withParam(t testing.TB, raw, key, value string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatalf("pgtest: %s: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: %s: %v", PostgresEnv, err)
 	}
 	q := u.Query()
 	q.Set(key, value)
@@ -91,11 +91,11 @@ func exec(t testing.TB, admin, sql string) {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", PostgresEnv, err)
+		t.Fatalf("dbtest: connect to %s: %v", PostgresEnv, err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
+		t.Fatalf("dbtest: %s: %v", sql, err)
 	}
 }
 
