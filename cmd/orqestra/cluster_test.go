@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -467,4 +468,87 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	}
 	rescued := count(t, c.db, `SELECT COUNT(*) FROM river_job WHERE attempt > 1`)
 	t.Logf("all %d acknowledged events stored and delivered; %d jobs needed more than one attempt", len(acked), rescued)
+}
+
+// TestClusterThroughput measures accepted triggers per second for 1 and 3
+// nodes on one PostgreSQL and one Redis, all on this machine over loopback.
+// It runs only with ORQESTRA_SCALE_BENCH=1 (the figures in
+// docs/PERFORMANCE.md, "Scale-out"); ORQESTRA_SCALE_BENCH_SECONDS and
+// ORQESTRA_SCALE_BENCH_CLIENTS tune it.
+func TestClusterThroughput(t *testing.T) {
+	if os.Getenv("ORQESTRA_SCALE_BENCH") == "" {
+		t.Skip("benchmark: set ORQESTRA_SCALE_BENCH=1 to run")
+	}
+	seconds, clients := 10, 48
+	fmt.Sscan(os.Getenv("ORQESTRA_SCALE_BENCH_SECONDS"), &seconds)
+	fmt.Sscan(os.Getenv("ORQESTRA_SCALE_BENCH_CLIENTS"), &clients)
+	for _, nodes := range []int{1, 3} {
+		for _, mix := range []string{"PUSH", "PUSH+EMAIL"} {
+			t.Run(fmt.Sprintf("%d nodes %s", nodes, mix), func(t *testing.T) {
+				// Production caching (API keys and templates for 1 s).
+				c := startCluster(t, nodes, "ORQESTRA_CACHE_TTL=1s")
+				ten := c.tenant(0)
+				tr := &http.Transport{MaxIdleConnsPerHost: clients}
+				defer tr.CloseIdleConnections()
+				hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+				body := `{"eventType":"global.info","channels":["PUSH"],"payload":{"userId":"u"},"variables":{"title":"t","message":"m"}}`
+				if mix != "PUSH" {
+					body = `{"eventType":"global.info","channels":["PUSH","EMAIL"],"payload":{"userId":"u","recipientEmail":"u@example.com"},"variables":{"title":"t","message":"m"}}`
+				}
+				var ok, bad atomic.Int64
+				var lat sync.Mutex
+				var latencies []time.Duration
+				deadline := time.Now().Add(time.Duration(seconds) * time.Second)
+				var wg sync.WaitGroup
+				for w := range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						var mine []time.Duration
+						for i := 0; time.Now().Before(deadline); i++ {
+							n := c.nodes[(w+i)%nodes]
+							req, _ := http.NewRequest(http.MethodPost, n.url()+"/api/v1/events/trigger", strings.NewReader(body))
+							req.Header.Set("x-api-key", ten.APIKey)
+							req.Header.Set("Content-Type", "application/json")
+							start := time.Now()
+							resp, err := hc.Do(req)
+							if err != nil {
+								bad.Add(1)
+								continue
+							}
+							io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							if resp.StatusCode == 200 {
+								ok.Add(1)
+								mine = append(mine, time.Since(start))
+							} else {
+								bad.Add(1)
+							}
+						}
+						lat.Lock()
+						latencies = append(latencies, mine...)
+						lat.Unlock()
+					}()
+				}
+				wg.Wait()
+				slices.Sort(latencies)
+				p := func(q float64) time.Duration {
+					if len(latencies) == 0 {
+						return 0
+					}
+					return latencies[int(float64(len(latencies)-1)*q)].Round(100 * time.Microsecond)
+				}
+				t.Logf("%d node(s), %s, %d clients, %ds: %.0f events/s accepted (%d errors); latency p50 %v p99 %v",
+					nodes, mix, clients, seconds, float64(ok.Load())/float64(seconds), bad.Load(), p(0.5), p(0.99))
+				if mix != "PUSH" {
+					// Deliveries drain after the load; report how long that took.
+					start := time.Now()
+					for count(t, c.db, `SELECT COUNT(*) FROM deliveries WHERE status <> 'sent'`) > 0 && time.Since(start) < 2*time.Minute {
+						time.Sleep(200 * time.Millisecond)
+					}
+					t.Logf("deliveries drained %v after the load stopped", time.Since(start).Round(100*time.Millisecond))
+				}
+			})
+		}
+	}
 }
