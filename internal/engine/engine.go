@@ -116,6 +116,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 		}
 		// A sick Redis must not hold triggers: the limiter fails open fast.
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+		opts.MaxRetries = 1
 		e.redis = redis.NewClient(opts)
 		limiter = ratelimit.NewRedis(e.redis, "orqestra:ratelimit:")
 	}
