@@ -377,9 +377,10 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three engine processes and waits for crash recovery")
 	}
-	// A short rescue delay so deliveries caught running on the killed node
-	// are retried within the test, not after the 5-minute default.
-	c := startCluster(t, 3, "ORQESTRA_DELIVERY_RESCUE_AFTER=4s")
+	// The shortest rescue delay (2 minutes, the job timeout) and a short
+	// retry window, so deliveries caught running on the killed node are
+	// retried within the test, not after the 5-minute default.
+	c := startCluster(t, 3, "ORQESTRA_DELIVERY_RESCUE_AFTER=2m", "ORQESTRA_DELIVERY_RETRY_WINDOW=10s")
 	ten := c.tenant(0)
 
 	var (
@@ -443,7 +444,7 @@ func TestClusterSurvivesKilledNode(t *testing.T) {
 		t.Fatalf("%d acknowledged events do not have exactly one email delivery", n)
 	}
 	// Deliveries caught running on the killed node are rescued and finish.
-	deadline := time.Now().Add(150 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		pending := count(t, c.db, `SELECT COUNT(*) FROM acked a JOIN deliveries d ON d.tenant_id = $1 AND d.event_id = a.id WHERE d.status <> 'sent'`, ten.ID)
 		if pending == 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orqestra/orqestra/internal/access"
 	"github.com/orqestra/orqestra/internal/config"
+	"github.com/orqestra/orqestra/internal/dbtest"
 	"github.com/orqestra/orqestra/internal/engine"
 	"github.com/orqestra/orqestra/internal/store"
 	"github.com/orqestra/orqestra/internal/trace"
@@ -51,6 +52,11 @@ func WithConfig(f func(*config.Config)) Option { return func(o *options) { o.cfg
 // WithLog sends the engine's log (JSON lines, debug level) to w.
 func WithLog(w io.Writer) Option { return func(o *options) { o.log = w } }
 
+// PostgresEnv, when set to any value, makes Start use PostgreSQL (from
+// ORQESTRA_TEST_POSTGRES_URL) instead of a SQLite file, so every
+// whole-server test can also run against the scaled-out store.
+const PostgresEnv = "ORQESTRA_TEST_ENGINE_POSTGRES"
+
 // Start starts an engine that stops when the test ends.
 func Start(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
@@ -60,6 +66,10 @@ func Start(t testing.TB, opts ...Option) *Engine {
 	}
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "orqestra.db")
+	if os.Getenv(PostgresEnv) != "" {
+		// The same whole-server tests, on PostgreSQL (a fresh schema each).
+		cfg.DatabaseURL = dbtest.Schema(t)
+	}
 	cfg.CacheTTL = 0 // tests change tenants from other handles and expect it at once
 	cfg.ShutdownTimeout = 5 * time.Second
 	if o.cfg != nil {

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,12 +10,8 @@ import (
 )
 
 func TestRecentEventsFiltersAndPages(t *testing.T) {
-	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "t.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	testActivity(t, s)
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) { testActivity(t, open(t, url)) })
 }
 
 // testActivity runs against any database holding the schema.

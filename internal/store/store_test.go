@@ -363,3 +363,48 @@ func TestDeliveriesAndOutbox(t *testing.T) {
 		}
 	})
 }
+
+func TestProviders(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		tenant(t, s, "t1")
+		for i, p := range []store.Provider{
+			{ID: "p2", Channel: "EMAIL", Kind: "smtp", Name: "backup", Priority: 2, Active: true},
+			{ID: "p1", Channel: "EMAIL", Kind: "sendgrid", Name: "main", Priority: 1, Active: true},
+			{ID: "p3", Channel: "EMAIL", Kind: "smtp", Name: "off", Priority: 0, Active: false},
+			{ID: "p4", Channel: "SMS", Kind: "twilio", Name: "sms", Priority: 1, Active: true},
+		} {
+			p.TenantID, p.ConfigSealed = "t1", "sealed"
+			p.CreatedAt, p.UpdatedAt = epoch.Add(time.Duration(i)*time.Second), epoch
+			if err := s.CreateProvider(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		active, err := s.ActiveProviders(ctx, "t1", "EMAIL")
+		if err != nil || len(active) != 2 || active[0].ID != "p1" || active[1].ID != "p2" {
+			t.Fatalf("active EMAIL providers = %+v, %v (want p1 then p2)", active, err)
+		}
+		p, err := s.Provider(ctx, "t1", "p3")
+		if err != nil || p.Active {
+			t.Fatalf("provider = %+v, %v", p, err)
+		}
+		p.Active, p.Priority = true, 0
+		if err := s.UpdateProvider(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if active, _ := s.ActiveProviders(ctx, "t1", "EMAIL"); len(active) != 3 || active[0].ID != "p3" {
+			t.Fatalf("after update: %+v", active)
+		}
+		if err := s.DeleteProvider(ctx, "t1", "p3"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Provider(ctx, "t1", "p3"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("deleted provider: %v", err)
+		}
+		if all, _ := s.Providers(ctx, "t1"); len(all) != 3 {
+			t.Fatalf("providers = %d, want 3", len(all))
+		}
+	})
+}
