@@ -44,29 +44,24 @@ type node struct {
 
 func (n *node) url() string { return "http://" + n.addr }
 
-// buildOnce builds the binary once per test process.
-var buildOnce = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "orqestra-cluster-bin")
-	if err != nil {
-		return "", err
-	}
+// build builds the binary into dir (the Go build cache makes repeats quick).
+func build(t *testing.T, dir string) string {
+	t.Helper()
 	bin := filepath.Join(dir, "orqestra")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return bin, nil
-})
+	return bin
+}
 
 func startCluster(t *testing.T, n int, extraEnv ...string) *cluster {
 	t.Helper()
 	dbURL := dbtest.Database(t)
 	redisURL := dbtest.RedisURL(t)
-	bin, err := buildOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{t: t, bin: bin, dir: t.TempDir()}
+	dir := t.TempDir()
+	c := &cluster{t: t, bin: build(t, dir), dir: dir}
+	var err error
 	c.env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"ORQESTRA_DATABASE_URL=" + dbURL,
