@@ -70,11 +70,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	if e.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
-	secret, err := e.secret(ctx, "token_secret", cfg.TokenSecret)
+	tokenSecret, err := e.secret(ctx, "token_secret", cfg.TokenSecret)
 	if err != nil {
 		return nil, err
 	}
-	if e.Tokens, err = realtime.NewTokens([]byte(secret), nil); err != nil {
+	if e.Tokens, err = realtime.NewTokens([]byte(tokenSecret), nil); err != nil {
 		return nil, err
 	}
 	e.Tokens = e.Tokens.WithTTL(cfg.TokenTTL)
