@@ -69,9 +69,17 @@ const (
 // defaultSnooze is the wait after a provider's rate limit that named none.
 const defaultSnooze = 30 * time.Second
 
+// Recorder counts delivery outcomes (metrics). sinceCommit is the time from
+// the delivery's creation (its trigger's commit) to this outcome.
+type Recorder interface {
+	ObserveDelivery(channel, provider, status string, sinceCommit time.Duration)
+}
+
 // Worker sends one delivery per job.
 type Worker struct {
 	river.WorkerDefaults[Args]
+	// Recorder, when set before the queue starts, is told every attempt's outcome.
+	Recorder    Recorder
 	store       *store.Store
 	senders     Senders
 	log         *slog.Logger
@@ -221,7 +229,13 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 
 func (w *Worker) update(ctx context.Context, d store.Delivery, u store.DeliveryUpdate) error {
 	u.At = w.now()
-	return w.store.UpdateDelivery(ctx, d.TenantID, d.ID, u)
+	if err := w.store.UpdateDelivery(ctx, d.TenantID, d.ID, u); err != nil {
+		return err
+	}
+	if w.Recorder != nil {
+		w.Recorder.ObserveDelivery(d.Channel, u.Provider, u.Status, u.At.Sub(d.CreatedAt))
+	}
+	return nil
 }
 
 // Queue is the delivery queue: River over the store's database.

@@ -23,6 +23,7 @@ import (
 	"github.com/orqestra/orqestra/internal/demo"
 	"github.com/orqestra/orqestra/internal/dispatch"
 	"github.com/orqestra/orqestra/internal/httpapi"
+	"github.com/orqestra/orqestra/internal/metrics"
 	"github.com/orqestra/orqestra/internal/provider"
 	"github.com/orqestra/orqestra/internal/ratelimit"
 	"github.com/orqestra/orqestra/internal/realtime"
@@ -47,6 +48,8 @@ type Engine struct {
 	Secrets *secret.Box
 	// Providers resolves a tenant's delivery providers for the workers.
 	Providers *provider.Resolver
+	// Metrics is served at /metrics.
+	Metrics *metrics.Metrics
 
 	log     *slog.Logger
 	redis   *redis.Client // rate limits; nil without ORQESTRA_REDIS_URL
@@ -85,8 +88,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 	e.Providers = provider.NewResolver(provider.ResolverConfig{
 		Store: e.Store, Box: e.Secrets, Outbox: &delivery.Outbox{Store: e.Store, Now: time.Now}, TTL: cfg.CacheTTL, Log: log,
 	})
+	e.Metrics = metrics.New()
 	worker := delivery.NewWorker(e.Store, e.Providers,
 		delivery.RetryPolicy{MaxAttempts: cfg.DeliveryMaxAttempts, Window: cfg.DeliveryRetryWindow}, log, nil)
+	worker.Recorder = e.Metrics
 	if e.Queue, err = delivery.NewQueue(e.Store, worker, delivery.QueueConfig{
 		Workers: cfg.DeliveryWorkers,
 		// Running deliveries get most of the shutdown time to finish; the
@@ -120,6 +125,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 		e.redis = redis.NewClient(opts)
 		limiter = ratelimit.NewRedis(e.redis, "orqestra:ratelimit:")
 	}
+	e.Metrics.QueueDepth(e.Store.QueueDepth)
+	e.Metrics.Gauge("orqestra_realtime_clients", "WebSocket clients connected to this node.", func() float64 { return float64(e.Hub.Connections()) })
 	e.Committer = dispatch.NewCommitter(e.Store, e.Queue, 0, log)
 	e.Dispatcher = dispatch.New(dispatch.Config{
 		Store: e.Store, Committer: e.Committer, Publisher: e.Hub, TemplateTTL: cfg.CacheTTL, Log: log,
@@ -140,6 +147,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Engine, e
 		CORSOrigins: cfg.CORSOrigins,
 		Health:      func(ctx context.Context) error { return e.Store.Read.PingContext(ctx) },
 		Extra:       e.extraRoutes(),
+		Metrics:     e.Metrics,
 	})
 	e.API = api
 	e.handler = api
@@ -283,6 +291,8 @@ func (e *Engine) extraRoutes() map[string]http.Handler {
 	routes := map[string]http.Handler{
 		"GET /sdk/orqestra.js": http.HandlerFunc(serveBundle),
 		"/admin/":              e.Admin,
+		// Counts and latencies only: no tenant ids, user ids or secrets.
+		"GET /metrics": e.Metrics.Handler(),
 	}
 	if e.Config.Demo {
 		for pattern, h := range demo.New(e.Store, e.Dispatcher, e.Tokens, e.log).Routes() {

@@ -95,6 +95,24 @@ func (s *Server) withTrace(next http.Handler) http.Handler {
 	})
 }
 
+// measureTriggers reports each trigger's status and duration to the
+// metrics, authentication failures and rate limiting included.
+func (s *Server) measureTriggers(next http.Handler) http.Handler {
+	if s.deps.Metrics == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.deps.Metrics.ObserveTrigger(status, time.Since(start))
+	})
+}
+
 // accessLevel keeps successful requests out of the default log (they are
 // counted by metrics), and shows client and server errors.
 func (s *Server) accessLevel(status int) slog.Level {

@@ -10,7 +10,7 @@ func (s *Server) routes() {
 	api := func(h http.HandlerFunc) http.Handler { return s.requireKey(h) }
 	browser := func(h http.HandlerFunc) http.Handler { return s.cors(s.requirePrincipal(h)) }
 
-	mux.Handle("POST /api/v1/events/trigger", api(s.handleTrigger))
+	mux.Handle("POST /api/v1/events/trigger", s.measureTriggers(api(s.handleTrigger)))
 	mux.Handle("GET /api/v1/events/{eventId}", api(s.handleEvent))
 
 	mux.Handle("POST /api/v1/auth/realtime-token", browser(s.handleRealtimeToken))

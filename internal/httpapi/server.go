@@ -46,7 +46,15 @@ type Deps struct {
 	// Extra routes (pattern → handler) mounted beside the API: SDK bundle,
 	// demo, metrics, admin.
 	Extra map[string]http.Handler
-	Now   func() time.Time
+	// Metrics, when set, is told the status and duration of every trigger.
+	Metrics TriggerRecorder
+	Now     func() time.Time
+}
+
+// TriggerRecorder counts answered triggers (metrics). It is called on the hot
+// path, so implementations must be cheap and non-blocking.
+type TriggerRecorder interface {
+	ObserveTrigger(status int, d time.Duration)
 }
 
 // Server is the HTTP API.
