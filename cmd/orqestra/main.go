@@ -58,6 +58,7 @@ var commands = map[string]command{
 	"trigger":  {"send one event through the Go SDK (signed, idempotent, retried)", runTrigger},
 	"admin":    {"admin UI: reset-token makes a new sign-in token", runAdmin},
 	"provider": {"add, list, remove and test delivery providers (SMTP, SendGrid, Twilio, ...)", runProvider},
+	"bench":    {"load-test a running engine and report throughput and latency", runBench},
 }
 
 // errUsage marks an error whose message was already printed with usage.
