@@ -121,30 +121,29 @@ func (s *Store) BeginWrite(ctx context.Context) (*sql.Tx, error) {
 // order inside one transaction.
 func (s *Store) WriteEvents(ctx context.Context, tx *sql.Tx, writes []*EventWrite, outcomes []WriteOutcome) error {
 	var idem, ev, notif, deliv, unidem *sql.Stmt
+	var used []*sql.Stmt
 	prep := func(p **sql.Stmt, q string) error {
 		if *p != nil {
 			return nil
 		}
-		st, err := tx.PrepareContext(ctx, q)
-		if err != nil {
+		var err error
+		if st := s.stmts[q]; st != nil {
+			*p = tx.StmtContext(ctx, st)
+		} else if *p, err = tx.PrepareContext(ctx, q); err != nil {
 			return fmt.Errorf("store: prepare: %w", err)
 		}
-		*p = st
+		used = append(used, *p)
 		return nil
 	}
 	defer func() {
-		for _, st := range []*sql.Stmt{idem, ev, notif, deliv, unidem} {
-			if st != nil {
-				st.Close()
-			}
+		for _, st := range used {
+			st.Close()
 		}
 	}()
 	for i, w := range writes {
 		outcomes[i] = Written
 		if w.Idempotency != nil {
-			if err := prep(&idem, `INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, event_id, response, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (tenant_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, event_id = excluded.event_id, response = excluded.response, created_at = excluded.created_at
-				WHERE idempotency_keys.created_at < $7`); err != nil {
+			if err := prep(&idem, sqlClaimIdempotency); err != nil {
 				return err
 			}
 			k := w.Idempotency
@@ -157,7 +156,7 @@ func (s *Store) WriteEvents(ctx context.Context, tx *sql.Tx, writes []*EventWrit
 				continue
 			}
 		}
-		if err := prep(&ev, `INSERT INTO events (tenant_id, id, event_type, user_id, payload, variables, channels, trace_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tenant_id, id) DO NOTHING`); err != nil {
+		if err := prep(&ev, sqlInsertEvent); err != nil {
 			return err
 		}
 		e := w.Event
@@ -170,7 +169,7 @@ func (s *Store) WriteEvents(ctx context.Context, tx *sql.Tx, writes []*EventWrit
 			if w.Idempotency != nil {
 				// The key was claimed just above for an event that is not
 				// stored: release it so a corrected retry can use it.
-				if err := prep(&unidem, `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2`); err != nil {
+				if err := prep(&unidem, sqlReleaseIdempotency); err != nil {
 					return err
 				}
 				if _, err := unidem.ExecContext(ctx, w.Idempotency.TenantID, w.Idempotency.Key); err != nil {
@@ -180,7 +179,7 @@ func (s *Store) WriteEvents(ctx context.Context, tx *sql.Tx, writes []*EventWrit
 			continue
 		}
 		if n := w.Notification; n != nil {
-			if err := prep(&notif, `INSERT INTO notifications (id, tenant_id, user_id, event_id, event_type, category, title, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`); err != nil {
+			if err := prep(&notif, sqlInsertNotification); err != nil {
 				return err
 			}
 			if _, err := notif.ExecContext(ctx, n.ID, n.TenantID, n.UserID, n.EventID, n.EventType, n.Category, n.Title, n.Body, n.Status, Micros(n.CreatedAt)); err != nil {
@@ -188,7 +187,7 @@ func (s *Store) WriteEvents(ctx context.Context, tx *sql.Tx, writes []*EventWrit
 			}
 		}
 		for _, d := range w.Deliveries {
-			if err := prep(&deliv, `INSERT INTO deliveries (id, tenant_id, event_id, channel, recipient, subject, body, html, status, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10)`); err != nil {
+			if err := prep(&deliv, sqlInsertDelivery); err != nil {
 				return err
 			}
 			if _, err := deliv.ExecContext(ctx, d.ID, d.TenantID, d.EventID, d.Channel, d.Recipient, d.Subject, d.Body, d.HTML, d.Status, Micros(d.CreatedAt)); err != nil {
@@ -245,4 +244,34 @@ func (s *Store) CountEvents(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := s.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE tenant_id = $1`, tenantID).Scan(&n)
 	return n, err
+}
+
+// The statements of WriteEvents, prepared once on the writer connection by
+// Open (see prepareWrites).
+const (
+	sqlClaimIdempotency = `INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, event_id, response, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (tenant_id, idem_key) DO UPDATE SET request_hash = excluded.request_hash, event_id = excluded.event_id, response = excluded.response, created_at = excluded.created_at
+				WHERE idempotency_keys.created_at < $7`
+	sqlInsertEvent        = `INSERT INTO events (tenant_id, id, event_type, user_id, payload, variables, channels, trace_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tenant_id, id) DO NOTHING`
+	sqlInsertNotification = `INSERT INTO notifications (id, tenant_id, user_id, event_id, event_type, category, title, body, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	sqlInsertDelivery     = `INSERT INTO deliveries (id, tenant_id, event_id, channel, recipient, subject, body, html, status, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10)`
+	sqlReleaseIdempotency = `DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2`
+)
+
+// prepareWrites prepares the group commit's statements on the writer
+// connection. The writer is one connection that lives as long as the store,
+// so each statement is parsed once instead of once per group commit, which
+// matters when batches are small (a quiet server commits one event at a
+// time); tx.StmtContext reuses the connection's prepared statement. It must
+// run outside any transaction: preparing needs the (only) connection.
+func (s *Store) prepareWrites(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{sqlClaimIdempotency, sqlInsertEvent, sqlInsertNotification, sqlInsertDelivery, sqlReleaseIdempotency} {
+		st, err := s.Write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("store: prepare: %w", err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
 }

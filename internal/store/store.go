@@ -55,6 +55,8 @@ type Store struct {
 
 	name string // where the data lives, without credentials, for logs
 	log  *slog.Logger
+
+	stmts map[string]*sql.Stmt // prepared on Write by Open, by query text; read-only after
 }
 
 // Open opens (creating if needed) and migrates the database named by url.
@@ -96,6 +98,10 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	r.SetMaxIdleConns(n)
 	s := &Store{Write: w, Read: r, Path: abs, name: "sqlite:" + abs, log: log}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareWrites(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -156,6 +162,9 @@ func (s *Store) Name() string { return s.name }
 
 // Close closes the handles.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	if s.PG != nil {
 		err := s.Write.Close()
 		s.PG.Close()
