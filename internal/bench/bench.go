@@ -136,6 +136,11 @@ type ServerReport struct {
 	// PerClientKB is (RSS with clients − RSS before) / clients.
 	PerClientKB float64 `json:"perClientKB,omitempty"`
 	Source      string  `json:"source"`
+	// CPUSeconds is the engine's CPU time during the load phase (local
+	// process only), and CPUPerEventUs that divided by accepted triggers:
+	// unlike events/s it does not depend on what else shares the machine.
+	CPUSeconds    float64 `json:"cpuSeconds,omitempty"`
+	CPUPerEventUs float64 `json:"cpuPerEventUs,omitempty"`
 }
 
 type runner struct {
@@ -318,9 +323,23 @@ func (r *runner) run(ctx context.Context) (Report, error) {
 		}
 	}
 
+	cpu0 := -1.0
+	if srv != nil && srv.PID > 0 {
+		if c, err := processCPU(srv.PID); err == nil {
+			cpu0 = c
+		}
+	}
 	start := time.Now()
 	r.load(ctx, start)
 	loadEnd := time.Since(start)
+	if cpu0 >= 0 {
+		if c, err := processCPU(srv.PID); err == nil {
+			srv.CPUSeconds = c - cpu0
+			if n := r.accepted.Load(); n > 0 {
+				srv.CPUPerEventUs = srv.CPUSeconds * 1e6 / float64(n)
+			}
+		}
+	}
 	rep.Seconds = loadEnd.Seconds()
 	rep.Sent, rep.Accepted, rep.Skipped = r.sent.Load(), r.accepted.Load(), r.skipped.Load()
 	rep.AcceptedPerSec = float64(rep.Accepted) / rep.Seconds

@@ -61,6 +61,9 @@ func (r Report) WriteText(w io.Writer) error {
 			line += fmt.Sprintf(", pid %d", s.PID)
 		}
 		row("server RSS", "%s, from %s", line, s.Source)
+		if s.CPUSeconds > 0 {
+			row("server CPU", "%.2f s during the load, %.0f µs per accepted trigger", s.CPUSeconds, s.CPUPerEventUs)
+		}
 	}
 	return tw.Flush()
 }

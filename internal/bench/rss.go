@@ -72,3 +72,27 @@ func listenerPID(port int) int {
 	}
 	return 0
 }
+
+// processCPU returns the CPU time (user + system) pid has used, from
+// /proc/PID/stat, in clock ticks of 1/100 s (USER_HZ on Linux).
+func processCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may contain spaces; fields after ')' are fixed.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bench: bad /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: bad /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseFloat(f[11], 64)
+	stime, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("bench: bad /proc/%d/stat", pid)
+	}
+	return (utime + stime) / 100, nil
+}

@@ -22,7 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist (for that tenant).
@@ -80,19 +80,13 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	}
 	// busy_timeout covers another process (the CLI) writing while a server runs.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
-	w, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", abs, err)
-	}
+	drv := &sqlite.Driver{}
+	w := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?" + pragmas + "&_txlock=immediate", drv: drv})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+abs+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", abs, err)
-	}
+	r := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?" + pragmas + "&_pragma=query_only(1)", drv: drv})
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
