@@ -256,9 +256,9 @@ type Queue struct {
 // QueueConfig tunes the River client.
 type QueueConfig struct {
 	Workers int // concurrent deliveries per channel
-	// FetchPollInterval is how often workers look for new jobs. SQLite has
-	// no LISTEN/NOTIFY, so there it bounds enqueue-to-start latency; on
-	// PostgreSQL it is only a fallback behind notifications.
+	// FetchPollInterval is how often workers look for jobs they were not
+	// told about (inserted by another process, or retries coming due);
+	// jobs this process inserts wake its workers at once (default 1 s).
 	FetchPollInterval time.Duration
 	// SoftStopTimeout is how long a stop waits for running deliveries
 	// before cancelling them; a cancelled delivery is put back and runs
