@@ -256,9 +256,9 @@ type Queue struct {
 // QueueConfig tunes the River client.
 type QueueConfig struct {
 	Workers int // concurrent deliveries per channel
-	// FetchPollInterval is how often workers look for jobs they were not
-	// told about (inserted by another process, or retries coming due);
-	// jobs this process inserts wake its workers at once (default 1 s).
+	// FetchPollInterval is how often workers look for new jobs. SQLite has
+	// no LISTEN/NOTIFY, so there it bounds enqueue-to-start latency; on
+	// PostgreSQL it is only a fallback behind notifications.
 	FetchPollInterval time.Duration
 	// SoftStopTimeout is how long a stop waits for running deliveries
 	// before cancelling them; a cancelled delivery is put back and runs
@@ -280,14 +280,10 @@ func NewQueue(s *store.Store, w *Worker, cfg QueueConfig, log *slog.Logger) (*Qu
 		cfg.Workers = 50
 	}
 	if cfg.FetchPollInterval <= 0 {
-		// Jobs inserted by this process wake its workers at once (River
-		// triggers a local fetch on insert when the driver has no listener),
-		// so polling is only the backstop for jobs inserted elsewhere (the
-		// CLI) and for retries coming due. Each poll is a write transaction
-		// on the single SQLite writer connection, competing with the group
-		// commit: at 20 ms it cost ~6% of a core on an idle trigger path.
-		// On PostgreSQL, LISTEN/NOTIFY wakes the workers of every node.
-		cfg.FetchPollInterval = time.Second
+		cfg.FetchPollInterval = 20 * time.Millisecond
+		if s.Postgres() {
+			cfg.FetchPollInterval = time.Second
+		}
 	}
 	// FetchCooldown also paces an inserting client's NOTIFYs per queue:
 	// keep it short so bursts of triggers are not left for the next poll.

@@ -79,11 +79,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	// busy_timeout covers another process (the CLI) writing while a server runs.
-	// wal_autocheckpoint: the writer checkpoints inside a commit every N WAL
-	// pages; at SQLite's default (1000) that was ~17% of the commit batch's
-	// CPU, and every 8000 pages (a 32 MB WAL) about 10% less CPU per event,
-	// because pages rewritten by many commits are copied back once.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)&_pragma=wal_autocheckpoint(8000)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
 	drv := &sqlite.Driver{}
 	w := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?" + pragmas + "&_txlock=immediate", drv: drv})
 	w.SetMaxOpenConns(1)
