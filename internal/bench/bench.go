@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -376,10 +377,20 @@ func (r *runner) check(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bench: engine not reachable: %w", err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNotFound:
+		// Only an Orqestra engine answers an unknown event id with its
+		// error shape; anything else (a proxy, another server) is not a
+		// target to load.
+		var e struct {
+			StatusCode int    `json:"statusCode"`
+			Error      string `json:"error"`
+		}
+		if json.Unmarshal(b, &e) != nil || e.StatusCode != http.StatusNotFound || e.Error != "Not Found" {
+			return fmt.Errorf("bench: %s does not answer like an Orqestra engine", r.base)
+		}
 		return nil
 	case http.StatusUnauthorized:
 		return errors.New("bench: the engine refused the API key (401)")

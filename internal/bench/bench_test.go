@@ -3,6 +3,8 @@ package bench_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +93,15 @@ func TestRateLimited(t *testing.T) {
 	}
 	if rep.Accepted != 10 || rep.Errors["429"] != 20 {
 		t.Fatalf("accepted %d, errors %v", rep.Accepted, rep.Errors)
+	}
+}
+
+// TestRefusesNonEngine: a server that is not Orqestra is never loaded.
+func TestRefusesNonEngine(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	rep, err := bench.Run(context.Background(), bench.Config{URL: srv.URL, APIKey: "k", Duration: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "Orqestra") || rep.Sent != 0 {
+		t.Fatalf("err = %v, sent %d", err, rep.Sent)
 	}
 }
