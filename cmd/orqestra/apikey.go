@@ -20,11 +20,10 @@ func runAPIKey(ctx context.Context, e env) error {
 }
 
 func apikeyCreate(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "apikey create")
+	cfg, fs, id, err := tenantSetup(e, "apikey create")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	name := fs.String("name", "", "a label for the key, e.g. \"billing service\"")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, e.args); err != nil {
@@ -50,11 +49,10 @@ func apikeyCreate(ctx context.Context, e env) error {
 }
 
 func apikeyList(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "apikey list")
+	cfg, fs, id, err := tenantSetup(e, "apikey list")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
@@ -91,18 +89,16 @@ func apikeyList(ctx context.Context, e env) error {
 }
 
 func apikeyRevoke(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "apikey revoke")
+	cfg, fs, id, err := tenantSetup(e, "apikey revoke")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	keyID := fs.String("key", "", "key id from \"apikey list\" (required)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
-	if *keyID == "" {
-		fmt.Fprintln(e.stderr, "--key is required")
-		return errUsage
+	if err := required(e, "key", *keyID); err != nil {
+		return err
 	}
 	s, t, err := loadTenant(ctx, e, *cfg, *id)
 	if err != nil {

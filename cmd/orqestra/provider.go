@@ -51,11 +51,10 @@ func printProblems(e env, cmd string, problems []string) error {
 }
 
 func providerAdd(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "provider add")
+	cfg, fs, id, err := tenantSetup(e, "provider add")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	channel := fs.String("channel", "", "EMAIL or SMS (required)")
 	kind := fs.String("kind", "", "provider kind: "+strings.Join(provider.Kinds(), ", ")+" (required)")
 	name := fs.String("name", "", "a name shown in lists and on deliveries (default: the kind)")
@@ -123,11 +122,10 @@ func providerJSON(p store.Provider, masked json.RawMessage, openErr error) map[s
 }
 
 func providerList(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "provider list")
+	cfg, fs, id, err := tenantSetup(e, "provider list")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
@@ -170,18 +168,16 @@ func providerList(ctx context.Context, e env) error {
 }
 
 func providerRemove(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "provider remove")
+	cfg, fs, id, err := tenantSetup(e, "provider remove")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	pid := fs.String("provider", "", "provider id from \"provider list\" (required)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
-	if *pid == "" {
-		fmt.Fprintln(e.stderr, "--provider is required")
-		return errUsage
+	if err := required(e, "provider", *pid); err != nil {
+		return err
 	}
 	s, t, err := loadTenant(ctx, e, *cfg, *id)
 	if err != nil {
@@ -202,11 +198,10 @@ func providerRemove(ctx context.Context, e env) error {
 const testTimeout = 2 * time.Minute
 
 func providerTest(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "provider test")
+	cfg, fs, id, err := tenantSetup(e, "provider test")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	pid := fs.String("provider", "", "provider id from \"provider list\" (required)")
 	to := fs.String("to", "", "recipient: an email address (EMAIL) or an E.164 phone number (SMS) (required)")
 	asJSON := fs.Bool("json", false, "print JSON")

@@ -30,11 +30,10 @@ const (
 )
 
 func templateSet(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "template set")
+	cfg, fs, id, err := tenantSetup(e, "template set")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	eventType := fs.String("event-type", "", "event type, e.g. order.confirmed (required)")
 	channel := fs.String("channel", "", "PUSH, EMAIL or SMS (required)")
 	category := fs.String("category", "", "category shown by the bell, e.g. orders")
@@ -95,11 +94,10 @@ func templateSet(ctx context.Context, e env) error {
 }
 
 func templateList(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "template list")
+	cfg, fs, id, err := tenantSetup(e, "template list")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
@@ -131,18 +129,16 @@ func templateList(ctx context.Context, e env) error {
 
 func templateActivate(ctx context.Context, e env, active bool) error {
 	verb := map[bool]string{true: "activate", false: "deactivate"}[active]
-	cfg, fs, err := cliSetup(e, "template "+verb)
+	cfg, fs, id, err := tenantSetup(e, "template "+verb)
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	tplID := fs.String("template", "", "template id from \"template list\" (required)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
-	if *tplID == "" {
-		fmt.Fprintln(e.stderr, "--template is required")
-		return errUsage
+	if err := required(e, "template", *tplID); err != nil {
+		return err
 	}
 	s, t, err := loadTenant(ctx, e, *cfg, *id)
 	if err != nil {

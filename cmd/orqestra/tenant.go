@@ -56,6 +56,25 @@ func cliSetup(e env, name string) (*config.Config, *flag.FlagSet, error) {
 	return &cfg, fs, nil
 }
 
+// tenantSetup is cliSetup for a command acting on one tenant: it also
+// registers --tenant.
+func tenantSetup(e env, name string) (*config.Config, *flag.FlagSet, *string, error) {
+	cfg, fs, err := cliSetup(e, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, fs, fs.String("tenant", "", "tenant id (required)"), nil
+}
+
+// required reports a missing required flag the way flag parsing errors are.
+func required(e env, flagName, value string) error {
+	if value == "" {
+		fmt.Fprintf(e.stderr, "--%s is required\n", flagName)
+		return errUsage
+	}
+	return nil
+}
+
 func tenantCreate(ctx context.Context, e env) error {
 	cfg, fs, err := cliSetup(e, "tenant create")
 	if err != nil {
@@ -128,11 +147,10 @@ func tenantList(ctx context.Context, e env) error {
 }
 
 func tenantUpdate(ctx context.Context, e env) error {
-	cfg, fs, err := cliSetup(e, "tenant update")
+	cfg, fs, id, err := tenantSetup(e, "tenant update")
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	var name, secret, origins optString
 	fs.Var(&name, "name", "new name")
 	fs.Var(&secret, "webhook-secret", "new webhook secret (\"\" removes signing)")
@@ -167,11 +185,10 @@ func tenantUpdate(ctx context.Context, e env) error {
 
 func tenantSetActive(ctx context.Context, e env, active bool) error {
 	verb := map[bool]string{true: "enable", false: "disable"}[active]
-	cfg, fs, err := cliSetup(e, "tenant "+verb)
+	cfg, fs, id, err := tenantSetup(e, "tenant "+verb)
 	if err != nil {
 		return err
 	}
-	id := fs.String("tenant", "", "tenant id (required)")
 	args := e.args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		*id, args = args[0], args[1:] // also accept the id as an argument
@@ -194,9 +211,8 @@ func tenantSetActive(ctx context.Context, e env, active bool) error {
 
 // loadTenant opens the store and loads tenant id; the caller closes the store.
 func loadTenant(ctx context.Context, e env, cfg config.Config, id string) (*store.Store, store.Tenant, error) {
-	if id == "" {
-		fmt.Fprintln(e.stderr, "--tenant is required")
-		return nil, store.Tenant{}, errUsage
+	if err := required(e, "tenant", id); err != nil {
+		return nil, store.Tenant{}, err
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
