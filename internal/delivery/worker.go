@@ -154,8 +154,15 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err
 	}
 	skip := d.SkipProviders
-	if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySending, Attempts: job.Attempt, Provider: d.Provider, LastError: d.LastError, SkipProviders: skip}); err != nil {
-		return err
+	// "sending" tells the activity log that a provider holds the message,
+	// which matters while an API call or SMTP session is in flight. A
+	// local sender's attempt writes its outcome in the same transaction as
+	// the message, so for it the extra write only costs the single writer a
+	// commit.
+	if !allLocal(senders, skip) {
+		if err := w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySending, Attempts: job.Attempt, Provider: d.Provider, LastError: d.LastError, SkipProviders: skip}); err != nil {
+			return err
+		}
 	}
 	msg := Message{DeliveryID: d.ID, TenantID: d.TenantID, EventID: d.EventID, Channel: d.Channel, To: d.Recipient, Subject: d.Subject, Text: d.Body, HTML: d.HTML}
 	var errs []string
@@ -167,6 +174,24 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 			continue
 		}
 		last = s.Name
+		if ls, ok := s.Sender.(LocalSender); ok {
+			sent := store.DeliveryUpdate{Status: store.DeliverySent, Attempts: job.Attempt, Provider: s.Name,
+				LastError: strings.Join(errs, "; "), SkipProviders: skip, At: w.now()}
+			err := ls.SendRecorded(ctx, msg, sent)
+			if err == nil {
+				w.observe(d, sent)
+				return nil
+			}
+			if errors.Is(ctx.Err(), context.Canceled) {
+				w.update(context.WithoutCancel(ctx), d, store.DeliveryUpdate{Status: store.DeliveryRetrying, Attempts: job.Attempt, Provider: s.Name,
+					LastError: "interrupted by shutdown; it will run again", SkipProviders: skip})
+				return fmt.Errorf("delivery: interrupted: %w", ctx.Err())
+			}
+			w.log.WarnContext(ctx, "delivery attempt failed", "delivery_id", d.ID, "provider", s.Name, "attempt", job.Attempt, "err", err)
+			errs = append(errs, s.Name+": "+err.Error())
+			retryable = true // the engine's own database: worth another try
+			continue
+		}
 		receipt, err := s.Sender.Send(ctx, msg)
 		if err == nil {
 			return w.update(ctx, d, store.DeliveryUpdate{Status: store.DeliverySent, Attempts: job.Attempt, Provider: s.Name,
@@ -232,10 +257,41 @@ func (w *Worker) update(ctx context.Context, d store.Delivery, u store.DeliveryU
 	if err := w.store.UpdateDelivery(ctx, d.TenantID, d.ID, u); err != nil {
 		return err
 	}
+	w.observe(d, u)
+	return nil
+}
+
+// observe tells the Recorder about an outcome already written.
+func (w *Worker) observe(d store.Delivery, u store.DeliveryUpdate) {
 	if w.Recorder != nil {
 		w.Recorder.ObserveDelivery(d.Channel, u.Provider, u.Status, u.At.Sub(d.CreatedAt))
 	}
-	return nil
+}
+
+// LocalSender is a Sender whose send is a write to the engine's own
+// database: the outbox. The worker has it store the message and record the
+// delivery as sent in one transaction, and writes no "sending" status
+// before it, so an outbox delivery costs the single SQLite writer one
+// commit instead of three.
+type LocalSender interface {
+	Sender
+	// SendRecorded sends msg and, in the same transaction, records sent
+	// (a DeliverySent update, its ProviderMessageID left for the sender to
+	// fill in) on msg's delivery. Either both are stored or neither is.
+	SendRecorded(ctx context.Context, msg Message, sent store.DeliveryUpdate) error
+}
+
+// allLocal reports whether every sender an attempt may try is a LocalSender.
+func allLocal(senders []NamedSender, skip []string) bool {
+	for _, s := range senders {
+		if slices.Contains(skip, s.ID) {
+			continue
+		}
+		if _, ok := s.Sender.(LocalSender); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Queue is the delivery queue: River over the store's database.
@@ -365,26 +421,6 @@ func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, deliveries []store.De
 	return err
 }
 
-// Outbox is the default provider: it keeps each message in the database,
-// where the admin UI shows it, instead of sending it anywhere.
-type Outbox struct {
-	Store *store.Store
-	Now   func() time.Time
-}
-
-// Send stores msg; storing the same delivery twice keeps one copy.
-func (o *Outbox) Send(ctx context.Context, msg Message) (Receipt, error) {
-	id := "obx_" + strings.TrimPrefix(msg.DeliveryID, "dlv_")
-	err := o.Store.SaveOutboxMessage(ctx, store.OutboxMessage{
-		ID: id, DeliveryID: msg.DeliveryID, TenantID: msg.TenantID, Channel: msg.Channel,
-		Recipient: msg.To, Subject: msg.Subject, Body: msg.Text, HTML: msg.HTML, CreatedAt: o.Now(),
-	})
-	if err != nil {
-		return Receipt{}, err
-	}
-	return Receipt{ProviderMessageID: id}, nil
-}
-
 // OutboxOnly routes every channel of every tenant to the outbox.
 type OutboxOnly struct{ Outbox *Outbox }
 
@@ -393,4 +429,7 @@ func (o OutboxOnly) Senders(context.Context, string, string) ([]NamedSender, err
 	return []NamedSender{{ID: "outbox", Name: "outbox", Sender: o.Outbox}}, nil
 }
 
-var _ rivertype.JobArgs = Args{}
+var (
+	_ rivertype.JobArgs = Args{}
+	_ LocalSender       = (*Outbox)(nil)
+)

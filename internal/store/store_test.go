@@ -364,6 +364,54 @@ func TestDeliveriesAndOutbox(t *testing.T) {
 	})
 }
 
+// TestCompleteOutboxDeliveries stores outbox messages and marks their
+// deliveries sent in one transaction, idempotently, and refuses any status
+// but sent.
+func TestCompleteOutboxDeliveries(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		tenant(t, s, "t1")
+		commit(t, s, write("e1", "", 3))
+		completion := func(i int, at time.Time) store.OutboxCompletion {
+			id := fmt.Sprintf("dlv_e1_%d", i)
+			return store.OutboxCompletion{
+				Message: store.OutboxMessage{ID: fmt.Sprintf("obx_e1_%d", i), DeliveryID: id, TenantID: "t1", Channel: "EMAIL", Recipient: "a@b.c", Subject: fmt.Sprint("s", i), CreatedAt: at},
+				Sent:    store.DeliveryUpdate{Status: store.DeliverySent, Attempts: 1, Provider: "outbox", ProviderMessageID: fmt.Sprintf("obx_e1_%d", i), At: at},
+			}
+		}
+		if err := s.CompleteOutboxDelivery(ctx, completion(0, epoch).Message, completion(0, epoch).Sent); err != nil {
+			t.Fatal(err)
+		}
+		// Again in a batch with two more: the first send's message and time stay.
+		later := epoch.Add(time.Minute)
+		if err := s.CompleteOutboxDeliveries(ctx, []store.OutboxCompletion{completion(0, later), completion(1, later), completion(2, later)}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			d, err := s.Delivery(ctx, "t1", fmt.Sprintf("dlv_e1_%d", i))
+			want := later
+			if i == 0 {
+				want = epoch
+			}
+			if err != nil || d.Status != store.DeliverySent || d.Attempts != 1 || d.Provider != "outbox" || d.ProviderMessageID != fmt.Sprintf("obx_e1_%d", i) ||
+				d.SentAt == nil || !d.SentAt.Equal(want) {
+				t.Fatalf("delivery %d = %+v, %v", i, d, err)
+			}
+		}
+		ms, err := s.OutboxMessages(ctx, "t1", 10)
+		if err != nil || len(ms) != 3 {
+			t.Fatalf("outbox = %+v, %v", ms, err)
+		}
+		bad := completion(1, later)
+		bad.Sent.Status = store.DeliveryFailed
+		if err := s.CompleteOutboxDeliveries(ctx, []store.OutboxCompletion{bad}); err == nil {
+			t.Fatal("a failed status was accepted")
+		}
+	})
+}
+
 func TestProviders(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, url string) {
