@@ -57,6 +57,17 @@ type Store struct {
 	log  *slog.Logger
 
 	stmts map[string]*sql.Stmt // prepared on Write by Open, by query text; read-only after
+
+	// ckpt is the SQLite connection that checkpoints the WAL (nil on
+	// PostgreSQL). It is neither the writer, whose commits must not wait
+	// for a checkpoint, nor a query_only reader.
+	ckpt *sql.DB
+
+	// WALHighWater is how large the SQLite WAL may grow, in bytes, before
+	// Checkpoint escalates: past it, readers have kept passive checkpoints
+	// from letting SQLite restart the WAL, and Checkpoint briefly blocks
+	// writers to reset it. Open sets DefaultWALHighWater; set before use.
+	WALHighWater int64
 }
 
 // Open opens (creating if needed) and migrates the database named by url.
@@ -81,7 +92,13 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	// busy_timeout covers another process (the CLI) writing while a server runs.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
 	drv := &sqlite.Driver{}
-	w := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?" + pragmas + "&_txlock=immediate", drv: drv})
+	// The writer never checkpoints (wal_autocheckpoint=0): SQLite would do it
+	// inside a commit whenever the WAL passes 1,000 pages, stalling the one
+	// writer (and every trigger waiting on the group commit) for
+	// milliseconds. Checkpoint, called often by the engine, does it from its
+	// own connection instead. journal_size_limit shrinks the WAL file back
+	// when SQLite restarts it after a burst.
+	w := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?" + pragmas + "&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate", drv: drv})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -90,7 +107,14 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s := &Store{Write: w, Read: r, Path: abs, name: "sqlite:" + abs, log: log}
+	// No busy timeout by default: PASSIVE checkpoints never wait, and
+	// Checkpoint sets a short one for the kinds that do.
+	c := sql.OpenDB(cachingConnector{dsn: "file:" + abs + "?_pragma=busy_timeout(0)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", drv: drv})
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	c.SetConnMaxLifetime(0)
+	c.SetConnMaxIdleTime(0)
+	s := &Store{Write: w, Read: r, ckpt: c, WALHighWater: DefaultWALHighWater, Path: abs, name: "sqlite:" + abs, log: log}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -164,7 +188,7 @@ func (s *Store) Close() error {
 		s.PG.Close()
 		return err
 	}
-	return errors.Join(s.Read.Close(), s.Write.Close())
+	return errors.Join(s.ckpt.Close(), s.Read.Close(), s.Write.Close())
 }
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
@@ -290,15 +314,78 @@ func (s *Store) EnsureSetting(ctx context.Context, key, value string) (string, e
 	return s.Setting(ctx, key)
 }
 
-// Checkpoint runs a passive WAL checkpoint so the WAL file does not grow
-// without bound under continuous writes. PostgreSQL checkpoints itself, so
-// there it does nothing.
+// DefaultWALHighWater is the WAL size past which Checkpoint stops being
+// polite (see Store.WALHighWater).
+const DefaultWALHighWater = 64 << 20
+
+// walRestartAt is the WAL size past which Checkpoint asks SQLite to start the
+// WAL over (about SQLite's default autocheckpoint of 1,000 pages).
+const walRestartAt = 4 << 20
+
+// Checkpoint copies the WAL into the database file and keeps the WAL from
+// growing without bound; the writer connection never checkpoints itself, so
+// that a commit never waits for one. It runs on its own connection:
+//
+//   - PASSIVE first, which waits for nobody: the writer and readers carry on,
+//     and frames a reader still needs are left for the next call.
+//   - A passive checkpoint alone rarely lets the WAL start over under steady
+//     writes (SQLite restarts it only when every frame has been copied, and
+//     the writer appends while the copy runs), so past walRestartAt a RESTART
+//     follows, with a 2 ms busy timeout: it holds the write lock only to copy
+//     the frames written since the passive pass, and gives up (until the next
+//     call) rather than wait for a busy writer or a reader.
+//   - Past s.WALHighWater (readers kept even that from working), TRUNCATE,
+//     with a 100 ms busy timeout and a log line: writers may wait that long.
+//
+// PostgreSQL checkpoints itself, so there it does nothing.
 func (s *Store) Checkpoint(ctx context.Context) error {
 	if s.PG != nil {
 		return nil
 	}
-	_, err := s.Write.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
-	return err
+	conn, err := s.ckpt.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	defer conn.Close()
+	var busy, frames, done int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	var pageSize int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	wal := int64(frames) * pageSize
+	switch {
+	case wal > s.WALHighWater:
+		s.log.Warn("WAL past its high-water mark; truncating checkpoint", "walBytes", wal, "checkpointedBytes", int64(done)*pageSize)
+		busy, err = s.checkpointWait(ctx, conn, "TRUNCATE", 100)
+		if err == nil && busy != 0 {
+			s.log.Warn("truncating checkpoint could not finish: readers or a writer held the WAL", "walBytes", wal)
+		}
+		return err
+	case wal > walRestartAt:
+		_, err = s.checkpointWait(ctx, conn, "RESTART", 2)
+		return err
+	}
+	return nil
+}
+
+// checkpointWait runs a checkpoint of mode that may wait up to ms
+// milliseconds for the writer and readers, and reports whether it gave up.
+func (s *Store) checkpointWait(ctx context.Context, conn *sql.Conn, mode string, ms int) (busy int, err error) {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, ms)); err != nil {
+		return 0, fmt.Errorf("store: checkpoint: %w", err)
+	}
+	var frames, done int
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA busy_timeout = 0`); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: checkpoint (%s): %w", strings.ToLower(mode), err)
+	}
+	return busy, nil
 }
 
 func boolInt(b bool) int {
