@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,4 +114,88 @@ func BenchmarkCommitter(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkCommitAt1000 is the group commit's latency in open loop at 1,000
+// writes/s (each b.N is one write, sent on schedule whatever came before), the
+// commit path of the trigger→WebSocket figure. "housekeeping" is how the
+// engine runs (the writer never checkpoints; Store.Checkpoint every 100 ms
+// from its own connection); "autocheckpoint" turns SQLite's automatic
+// checkpoint back on in the writer (every 1,000 pages, inside a commit) for
+// comparison.
+//
+//	go test ./internal/dispatch -run '^$' -bench CommitAt1000 -benchtime 10000x
+func BenchmarkCommitAt1000(b *testing.B) {
+	for _, mode := range []string{"housekeeping", "autocheckpoint"} {
+		b.Run(mode, func(b *testing.B) {
+			_, c, t := benchDispatcher(b)
+			s := c.store
+			stop := make(chan struct{})
+			var ticks sync.WaitGroup
+			if mode == "autocheckpoint" {
+				if _, err := s.Write.Exec(`PRAGMA wal_autocheckpoint = 1000`); err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				ticks.Add(1)
+				go func() {
+					defer ticks.Done()
+					tick := time.NewTicker(100 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+							if err := s.Checkpoint(context.Background()); err != nil {
+								b.Error(err)
+							}
+						}
+					}
+				}()
+			}
+			lat := make([]time.Duration, b.N)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			for i := range b.N {
+				due := start.Add(time.Duration(i) * time.Millisecond)
+				time.Sleep(time.Until(due))
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					now := time.Now()
+					id := fmt.Sprintf("%016x%08x", now.UnixNano(), i)
+					user := "u" + strconv.Itoa(i%1000)
+					w := &store.EventWrite{
+						Event: store.Event{TenantID: t.ID, ID: "evt_" + id, EventType: "global.bench", UserID: user, Payload: `{}`, Variables: `{}`, Channels: "PUSH", CreatedAt: now},
+						Notification: &store.Notification{ID: "ntf_" + id, TenantID: t.ID, UserID: user, EventID: "evt_" + id, EventType: "global.bench",
+							Title: "Hi", Body: "hello", Status: store.StatusUnread, CreatedAt: now},
+					}
+					if _, err := c.Commit(context.Background(), w); err != nil {
+						b.Error(err)
+					}
+					lat[i] = time.Since(due)
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			close(stop)
+			ticks.Wait()
+			slices.Sort(lat)
+			q := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000 }
+			b.ReportMetric(q(0.50), "p50-ms")
+			b.ReportMetric(q(0.99), "p99-ms")
+			b.ReportMetric(q(1), "max-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

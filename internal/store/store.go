@@ -319,8 +319,12 @@ func (s *Store) EnsureSetting(ctx context.Context, key, value string) (string, e
 const DefaultWALHighWater = 64 << 20
 
 // walRestartAt is the WAL size past which Checkpoint asks SQLite to start the
-// WAL over (about SQLite's default autocheckpoint of 1,000 pages).
-const walRestartAt = 4 << 20
+// WAL over. Each restart holds the writer off for a few milliseconds (the
+// fsyncs of the last frames), and a PUSH event committed alone writes about
+// ten pages, so at 1,000 events/s (~40 MiB of WAL a second) 16 MiB means about
+// two restarts a second (at 4 MiB, eight, and a p99 commit latency of 13
+// ms instead of 9 in BenchmarkCommitAt1000).
+const walRestartAt = 16 << 20
 
 // Checkpoint copies the WAL into the database file and keeps the WAL from
 // growing without bound; the writer connection never checkpoints itself, so
@@ -331,9 +335,9 @@ const walRestartAt = 4 << 20
 //   - A passive checkpoint alone rarely lets the WAL start over under steady
 //     writes (SQLite restarts it only when every frame has been copied, and
 //     the writer appends while the copy runs), so past walRestartAt a RESTART
-//     follows, with a 2 ms busy timeout: it holds the write lock only to copy
+//     follows, with a 10 ms busy timeout: it holds the write lock only to copy
 //     the frames written since the passive pass, and gives up (until the next
-//     call) rather than wait for a busy writer or a reader.
+//     call) rather than wait longer for a busy writer or a reader.
 //   - Past s.WALHighWater (readers kept even that from working), TRUNCATE,
 //     with a 100 ms busy timeout and a log line: writers may wait that long.
 //
@@ -365,7 +369,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 		}
 		return err
 	case wal > walRestartAt:
-		_, err = s.checkpointWait(ctx, conn, "RESTART", 2)
+		_, err = s.checkpointWait(ctx, conn, "RESTART", 10)
 		return err
 	}
 	return nil
