@@ -61,7 +61,8 @@ type HistoryPage struct {
 	Notifications []Notification `json:"data"`
 	// NextCursor fetches the next (older) page with Cursor; empty on the last page.
 	NextCursor string `json:"nextCursor"`
-	// UnreadCount counts the user's unread notifications, on every page.
+	// UnreadCount counts the user's unread notifications, on every page:
+	// exact up to 1,000; 1,000 means "1,000 or more".
 	UnreadCount int `json:"unreadCount"`
 }
 

@@ -56,10 +56,18 @@ func (s *Store) History(ctx context.Context, tenantID, userID string, q HistoryQ
 	return out, next, nil
 }
 
-// UnreadCount counts a user's unread notifications.
+// UnreadCountCap is where UnreadCount stops counting: a count of
+// UnreadCountCap means "that many or more". Counting every unread row made a
+// history page of a 100,000-notification inbox cost 10 ms at p99, and a bell
+// shows "99+" anyway.
+const UnreadCountCap = 1000
+
+// UnreadCount counts a user's unread notifications, exactly up to
+// UnreadCountCap and UnreadCountCap beyond.
 func (s *Store) UnreadCount(ctx context.Context, tenantID, userID string) (int, error) {
 	var n int
-	err := s.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND status = 'UNREAD'`, tenantID, userID).Scan(&n)
+	err := s.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE tenant_id = $1 AND user_id = $2 AND status = 'UNREAD' LIMIT $3) AS capped`,
+		tenantID, userID, UnreadCountCap).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: unread count: %w", err)
 	}

@@ -331,6 +331,46 @@ func TestInbox(t *testing.T) {
 	})
 }
 
+// TestUnreadCountCap: the count is exact up to store.UnreadCountCap and
+// stops there.
+func TestUnreadCountCap(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		tenant(t, s, "t1")
+		var ws []*store.EventWrite
+		for i := range store.UnreadCountCap - 1 {
+			ws = append(ws, write(fmt.Sprintf("e%d", i), "", 0))
+		}
+		commit(t, s, ws...)
+		if n, err := s.UnreadCount(ctx, "t1", "u1"); err != nil || n != store.UnreadCountCap-1 {
+			t.Fatalf("unread = %d, %v; want %d (exact below the cap)", n, err, store.UnreadCountCap-1)
+		}
+		commit(t, s, write("x0", "", 0))
+		if n, err := s.UnreadCount(ctx, "t1", "u1"); err != nil || n != store.UnreadCountCap {
+			t.Fatalf("unread = %d, %v; want %d (exact at the cap)", n, err, store.UnreadCountCap)
+		}
+		ws = ws[:0]
+		for i := range 500 {
+			ws = append(ws, write(fmt.Sprintf("y%d", i), "", 0))
+		}
+		commit(t, s, ws...)
+		if n, err := s.UnreadCount(ctx, "t1", "u1"); err != nil || n != store.UnreadCountCap {
+			t.Fatalf("unread = %d, %v; want %d (capped)", n, err, store.UnreadCountCap)
+		}
+		if err := s.MarkRead(ctx, "t1", "u1", "ntf_e0", epoch); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.UnreadCount(ctx, "t1", "u1"); n != store.UnreadCountCap {
+			t.Fatalf("unread = %d after one read of 1,500, want %d", n, store.UnreadCountCap)
+		}
+		if n, _ := s.UnreadCount(ctx, "t1", "u2"); n != 0 {
+			t.Fatalf("another user's unread = %d", n)
+		}
+	})
+}
+
 func TestDeliveriesAndOutbox(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, url string) {
