@@ -523,6 +523,51 @@ func TestHistoryAndMarkRead(t *testing.T) {
 	}
 }
 
+func TestMarkAllReadAndEvent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "")
+	ctx := context.Background()
+	var last *client.SendResult
+	for _, title := range []string{"one", "two"} {
+		res, err := h.c.SendNotification(ctx, "global.info", client.Payload{UserID: "all", RecipientEmail: "all@example.com"}, info(title))
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		last = res
+	}
+	n, err := h.c.MarkAllRead(ctx, h.engine.TenantID, "all")
+	if err != nil || n != 2 {
+		t.Fatalf("MarkAllRead = %d, %v; want 2", n, err)
+	}
+	if page, err := h.c.History(ctx, h.engine.TenantID, "all"); err != nil || page.UnreadCount != 0 {
+		t.Fatalf("after MarkAllRead: %+v, %v", page, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ev, err := h.c.Event(ctx, last.EventID)
+		if err != nil {
+			t.Fatalf("Event: %v", err)
+		}
+		if ev.ID != last.EventID || ev.EventType != "global.info" || len(ev.Deliveries) != 1 || ev.Deliveries[0].Channel != "EMAIL" {
+			t.Fatalf("event = %+v", ev)
+		}
+		if ev.Deliveries[0].Status == "sent" {
+			if ev.Deliveries[0].Provider != "outbox" || ev.Deliveries[0].SentAt == nil {
+				t.Fatalf("sent delivery = %+v", ev.Deliveries[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("email not sent: %+v", ev.Deliveries[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var apiErr *client.APIError
+	if _, err := h.c.Event(ctx, "evt_unknown"); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("unknown event: %v", err)
+	}
+}
+
 func TestRealtimeToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "")

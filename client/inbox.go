@@ -117,6 +117,64 @@ func (c *Client) MarkRead(ctx context.Context, tenantID, userID, notificationID 
 	return nil
 }
 
+// MarkAllRead marks every unread notification of userID read and returns how
+// many it changed.
+func (c *Client) MarkAllRead(ctx context.Context, tenantID, userID string) (int, error) {
+	path, err := inboxPath(tenantID, userID)
+	if err != nil {
+		return 0, err
+	}
+	var out struct {
+		Updated int `json:"updated"`
+	}
+	if _, err := c.do(ctx, request{method: http.MethodPut, path: path + "/read-all", wantOut: &out}); err != nil {
+		return 0, c.failed(ctx, "mark all read", err)
+	}
+	return out.Updated, nil
+}
+
+// Delivery is the state of one EMAIL or SMS delivery of an event.
+type Delivery struct {
+	ID                string     `json:"id"`
+	Channel           string     `json:"channel"`
+	Recipient         string     `json:"recipient"`
+	Status            string     `json:"status"` // queued, sending, sent, retrying or failed
+	Attempts          int        `json:"attempts"`
+	Provider          string     `json:"provider,omitempty"`
+	ProviderMessageID string     `json:"providerMessageId,omitempty"`
+	LastError         string     `json:"lastError,omitempty"`
+	CreatedAt         time.Time  `json:"createdAt"`
+	UpdatedAt         time.Time  `json:"updatedAt"`
+	SentAt            *time.Time `json:"sentAt,omitempty"`
+}
+
+// Event is a triggered event and what became of its deliveries.
+type Event struct {
+	ID         string     `json:"id"`
+	EventType  string     `json:"eventType"`
+	UserID     string     `json:"userId"`
+	Channels   []string   `json:"channels"`
+	TraceID    string     `json:"traceId,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	Deliveries []Delivery `json:"deliveries"`
+}
+
+// Event fetches an event of the API key's tenant with the status of each of
+// its deliveries (GET /api/v1/events/{eventId}).
+func (c *Client) Event(ctx context.Context, eventID string) (*Event, error) {
+	id, err := pathSegment("event id", eventID)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Data Event `json:"data"`
+	}
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v1/events/" + id, wantOut: &out}); err != nil {
+		return nil, c.failed(ctx, "event", err)
+	}
+	return &out.Data, nil
+}
+
 func inboxPath(tenantID, userID string) (string, error) {
 	t, err := pathSegment("tenant id", tenantID)
 	if err != nil {
