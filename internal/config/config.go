@@ -62,6 +62,10 @@ type Config struct {
 	// Demo serves /demo, a live bell on a built-in Demo tenant
 	// (ORQESTRA_DEMO, default true; set false in production).
 	Demo bool
+	// MetricsToken, when set, is required as "Authorization: Bearer <token>"
+	// on /metrics (ORQESTRA_METRICS_TOKEN); without it /metrics is open
+	// (its labels carry no tenant or user ids).
+	MetricsToken string
 	// AdminToken signs in to the admin UI (ORQESTRA_ADMIN_TOKEN).
 	AdminToken string
 }
@@ -120,6 +124,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.TokenSecret = getenv("ORQESTRA_TOKEN_SECRET")
 	c.SecretKey = getenv("ORQESTRA_SECRET_KEY")
 	c.AdminToken = getenv("ORQESTRA_ADMIN_TOKEN")
+	c.MetricsToken = getenv("ORQESTRA_METRICS_TOKEN")
 	str("ORQESTRA_REDIS_URL", &c.RedisURL)
 	if v := getenv("ORQESTRA_CORS_ORIGINS"); v != "" {
 		c.CORSOrigins = SplitList(v)

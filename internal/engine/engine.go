@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -303,7 +305,7 @@ func (e *Engine) extraRoutes() map[string]http.Handler {
 		"GET /sdk/orqestra.js": http.HandlerFunc(serveBundle),
 		"/admin/":              e.Admin,
 		// Counts and latencies only: no tenant ids, user ids or secrets.
-		"GET /metrics": e.Metrics.Handler(),
+		"GET /metrics": requireBearer(e.Config.MetricsToken, e.Metrics.Handler()),
 	}
 	if e.Config.Demo {
 		for pattern, h := range demo.New(e.Store, e.Dispatcher, e.Tokens, e.log).Routes() {
@@ -328,3 +330,21 @@ func serveBundle(w http.ResponseWriter, r *http.Request) {
 // bundleTime is the bundle's Last-Modified: the process start, so a restart
 // with a new bundle invalidates caches.
 var bundleTime = time.Now()
+
+// requireBearer guards h with a bearer token compared in constant time; an
+// empty token leaves h open.
+func requireBearer(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte("Bearer " + token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orqestra/orqestra/internal/config"
 	"github.com/orqestra/orqestra/internal/enginetest"
 )
 
@@ -43,5 +44,27 @@ func TestEngineServesMetrics(t *testing.T) {
 	}
 	if strings.Contains(string(b), key) {
 		t.Error("/metrics shows an API key")
+	}
+}
+
+// TestMetricsToken: with ORQESTRA_METRICS_TOKEN set, /metrics needs it.
+func TestMetricsToken(t *testing.T) {
+	e := enginetest.Start(t, enginetest.WithConfig(func(c *config.Config) { c.MetricsToken = "scrape-secret" }))
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong", 401}, {"Bearer scrape-secret", 200}} {
+		req, _ := http.NewRequest("GET", e.URL+"/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Authorization %q: %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
 	}
 }
