@@ -421,14 +421,6 @@ func (q *Queue) EnqueueTx(ctx context.Context, tx *sql.Tx, deliveries []store.De
 	return err
 }
 
-// OutboxOnly routes every channel of every tenant to the outbox.
-type OutboxOnly struct{ Outbox *Outbox }
-
-// Senders returns the outbox.
-func (o OutboxOnly) Senders(context.Context, string, string) ([]NamedSender, error) {
-	return []NamedSender{{ID: "outbox", Name: "outbox", Sender: o.Outbox}}, nil
-}
-
 var (
 	_ rivertype.JobArgs = Args{}
 	_ LocalSender       = (*Outbox)(nil)

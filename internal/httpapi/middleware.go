@@ -76,7 +76,10 @@ func (w *statusWriter) Flush() {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withTrace takes X-Trace-Id (or makes one), echoes it, puts it in the
-// context for every log line of the request, and logs the request.
+// context for every log line of the request, logs the request, and records
+// triggers' status and duration in the metrics (authentication failures and
+// rate limiting included). It is the one place that wraps the writer and
+// times a request.
 func (s *Server) withTrace(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Trace-Id")
@@ -87,29 +90,19 @@ func (s *Server) withTrace(next http.Handler) http.Handler {
 		ctx := trace.WithID(r.Context(), id)
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		routed := r.WithContext(ctx)
+		next.ServeHTTP(sw, routed) // the mux sets routed.Pattern
+		elapsed := time.Since(start)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		if s.deps.Metrics != nil && routed.Pattern == triggerRoute {
+			s.deps.Metrics.ObserveTrigger(sw.status, elapsed)
+		}
 		level := s.accessLevel(sw.status)
 		if s.log.Enabled(ctx, level) {
-			s.log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			s.log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000)
 		}
-	})
-}
-
-// measureTriggers reports each trigger's status and duration to the
-// metrics, authentication failures and rate limiting included.
-func (s *Server) measureTriggers(next http.Handler) http.Handler {
-	if s.deps.Metrics == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.deps.Metrics.ObserveTrigger(status, time.Since(start))
 	})
 }
 

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -93,20 +91,4 @@ func (s *Store) MarkAllRead(ctx context.Context, tenantID, userID string, at tim
 		return 0, fmt.Errorf("store: mark all read: %w", err)
 	}
 	return res.RowsAffected()
-}
-
-// NotificationByEvent returns the in-app notification an event created.
-func (s *Store) NotificationByEvent(ctx context.Context, tenantID, eventID string) (Notification, error) {
-	var n Notification
-	var created int64
-	err := s.Read.QueryRowContext(ctx, `SELECT id, tenant_id, user_id, event_id, event_type, category, title, body, status, created_at FROM notifications WHERE tenant_id = $1 AND event_id = $2`, tenantID, eventID).
-		Scan(&n.ID, &n.TenantID, &n.UserID, &n.EventID, &n.EventType, &n.Category, &n.Title, &n.Body, &n.Status, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Notification{}, ErrNotFound
-	}
-	if err != nil {
-		return Notification{}, fmt.Errorf("store: notification: %w", err)
-	}
-	n.CreatedAt = FromMicros(created)
-	return n, nil
 }

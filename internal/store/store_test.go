@@ -325,8 +325,8 @@ func TestInbox(t *testing.T) {
 		if n, err := s.MarkAllRead(ctx, "t1", "u1", epoch); err != nil || n != 4 {
 			t.Fatalf("mark all = %d, %v", n, err)
 		}
-		if n, err := s.NotificationByEvent(ctx, "t1", "e3"); err != nil || n.Status != store.StatusRead {
-			t.Fatalf("by event = %+v, %v", n, err)
+		if ns, err := s.EventNotifications(ctx, "t1", "e3"); err != nil || len(ns) != 1 || ns[0].Status != store.StatusRead {
+			t.Fatalf("by event = %+v, %v", ns, err)
 		}
 	})
 }
