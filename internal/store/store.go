@@ -305,6 +305,14 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
+// PutSetting stores value under key, replacing any stored value.
+func (s *Store) PutSetting(ctx context.Context, key, value string) error {
+	if _, err := s.Write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("store: setting %s: %w", key, err)
+	}
+	return nil
+}
+
 // EnsureSetting stores value under key unless a value is already stored, and
 // returns the stored one. Concurrent first starts agree on one value.
 func (s *Store) EnsureSetting(ctx context.Context, key, value string) (string, error) {

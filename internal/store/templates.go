@@ -122,3 +122,22 @@ func (s *Store) queryTemplates(ctx context.Context, query string, args ...any) (
 	}
 	return out, rows.Err()
 }
+
+// Template returns one template version of a tenant.
+func (s *Store) Template(ctx context.Context, tenantID, id string) (Template, error) {
+	t, err := scanTemplate(s.Read.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Template{}, ErrNotFound
+	}
+	if err != nil {
+		return Template{}, fmt.Errorf("store: template: %w", err)
+	}
+	return t, nil
+}
+
+// TemplateVersions returns every version of a tenant's template for one event
+// type and channel, newest first.
+func (s *Store) TemplateVersions(ctx context.Context, tenantID, eventType, channel string) ([]Template, error) {
+	return s.queryTemplates(ctx, `SELECT `+templateColumns+` FROM templates WHERE tenant_id = $1 AND event_type = $2 AND channel = $3 ORDER BY version DESC`,
+		tenantID, eventType, channel)
+}

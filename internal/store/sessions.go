@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// PutSetting stores value under key, replacing any stored value.
-func (s *Store) PutSetting(ctx context.Context, key, value string) error {
-	if _, err := s.Write.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
-		return fmt.Errorf("store: setting %s: %w", key, err)
-	}
-	return nil
-}
-
 // AdminSession is a signed-in admin UI session.
 type AdminSession struct {
 	// IDHash is the hex SHA-256 of the session cookie's value.
@@ -69,23 +61,4 @@ func (s *Store) DeleteAdminSessions(ctx context.Context) error {
 		return fmt.Errorf("store: admin sessions: %w", err)
 	}
 	return nil
-}
-
-// Template returns one template version of a tenant.
-func (s *Store) Template(ctx context.Context, tenantID, id string) (Template, error) {
-	t, err := scanTemplate(s.Read.QueryRowContext(ctx, `SELECT `+templateColumns+` FROM templates WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Template{}, ErrNotFound
-	}
-	if err != nil {
-		return Template{}, fmt.Errorf("store: template: %w", err)
-	}
-	return t, nil
-}
-
-// TemplateVersions returns every version of a tenant's template for one event
-// type and channel, newest first.
-func (s *Store) TemplateVersions(ctx context.Context, tenantID, eventType, channel string) ([]Template, error) {
-	return s.queryTemplates(ctx, `SELECT `+templateColumns+` FROM templates WHERE tenant_id = $1 AND event_type = $2 AND channel = $3 ORDER BY version DESC`,
-		tenantID, eventType, channel)
 }
